@@ -1,0 +1,452 @@
+"""One handler per kind of act: gather the persons, check every rule, then record.
+
+A handler raises before it changes anything, so a refused act leaves the unit of
+work untouched and a batch can go on with the next act. `Work` is the unit of
+work: each aggregate is loaded once, changed in memory, and all changes are
+saved together in one transaction by the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from lifeledger.domain import rules
+from lifeledger.domain.acts import PARENT_ROLES, Act, PersonRef, Reference
+from lifeledger.domain.dates import PartialDate
+from lifeledger.domain.errors import (
+    ActNotFound,
+    ActRevoked,
+    FieldNotCorrectable,
+    GuardianshipNotOpen,
+    InvalidEntry,
+    MarriageNotOpen,
+    PinNotCorrectable,
+    StaleCorrection,
+)
+from lifeledger.domain.person import (
+    ADOPTIVE_ROLES,
+    BLOOD_ROLES,
+    Fact,
+    MarriageSpan,
+    Person,
+    person_id,
+)
+from lifeledger.domain.pin import Pin
+from lifeledger.domain.registration import Registration
+
+
+@dataclass
+class Work:
+    """Unit of work: aggregates loaded once, changed in memory, saved together."""
+
+    load: Callable[[UUID], Aggregate]
+    loaded: dict[UUID, Aggregate | None] = field(default_factory=dict)
+    changed: dict[UUID, Aggregate] = field(default_factory=dict)
+    parent_overlay: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def get(self, aggregate_id: UUID) -> Any:
+        if aggregate_id not in self.loaded:
+            try:
+                self.loaded[aggregate_id] = self.load(aggregate_id)
+            except AggregateNotFoundError:
+                self.loaded[aggregate_id] = None
+        return self.loaded[aggregate_id]
+
+    def add(self, aggregate: Aggregate) -> None:
+        self.loaded[aggregate.id] = aggregate
+        self.changed[aggregate.id] = aggregate
+
+    def person(self, pin: str) -> Person | None:
+        person: Person | None = self.get(person_id(pin))
+        return person
+
+    def registration(self, reference: Reference) -> Registration | None:
+        registration: Registration | None = self.get(reference.act_id)
+        return registration
+
+    def link(self, pin: str, fact: Fact) -> None:
+        person = self.person(pin)
+        if person is None:
+            person = Person.open(pin, fact)
+        else:
+            person.link(fact)
+        self.add(person)
+
+    # The family as the rules see it, including parent links about to be added.
+
+    def parents_of(self, pin: str) -> dict[str, str]:
+        return self._parents(pin, BLOOD_ROLES)
+
+    def adoptive_parents_of(self, pin: str) -> dict[str, str]:
+        return self._parents(pin, ADOPTIVE_ROLES)
+
+    def _parents(self, pin: str, roles: tuple[str, ...]) -> dict[str, str]:
+        person = self.person(pin)
+        found = person.parents(roles) if person else {}
+        pending = self.parent_overlay.get(pin, {})
+        return {**found, **{r: p for r, p in pending.items() if r in roles}}
+
+    def marriages_of(self, pin: str) -> list[MarriageSpan]:
+        person = self.person(pin)
+        return person.marriages() if person else []
+
+    def died_on(self, pin: str) -> PartialDate | None:
+        person = self.person(pin)
+        return person.died_on if person else None
+
+    def with_descendants(self, pin: str) -> list[str]:
+        found, frontier = [pin], [pin]
+        while frontier:
+            person = self.person(frontier.pop())
+            for child in person.children(BLOOD_ROLES) if person else []:
+                if child not in found:
+                    found.append(child)
+                    frontier.append(child)
+        return found
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Who records an act and where it comes from."""
+
+    user: str
+    role: str = "officer"
+    office: str | None = None
+    source: str = "live"
+    entered_by: str | None = None
+
+    def recorded_by(self) -> dict[str, Any]:
+        entered = self.entered_by or self.user
+        approved = self.user if self.entered_by and self.entered_by != self.user else None
+        return {"user": entered, "role": self.role, "office": self.office,
+                "approved_by": approved}  # fmt: skip
+
+    def source_of(self, act: Act) -> dict[str, Any]:
+        given = act.content.get("source") or {}
+        return {**given, "kind": given.get("kind", self.source)}
+
+
+def record(work: Work, act: Act, recorder: Recorder) -> Registration:
+    """Check the act's rules against everything known, then record it in `work`."""
+    prepare = HANDLERS[act.kind]
+    links = prepare(work, act)
+    registration = Registration.record(act, recorder.source_of(act), recorder.recorded_by())
+    work.add(registration)
+    for pin, fact in links:
+        work.link(pin, {"act": str(registration.id), "ref": act.reference.label,
+                        "kind": act.kind, **fact})  # fmt: skip
+    if act.kind == "correction":
+        apply_correction(work, act, registration)
+    return registration
+
+
+Links = list[tuple[str, Fact]]
+
+
+def _pin(ref: PersonRef) -> str:
+    assert ref.pin is not None
+    return ref.pin.value
+
+
+def _stated_born(ref: PersonRef) -> dict[str, str]:
+    return {"born": str(ref.birth_date)} if ref.birth_date else {}
+
+
+def _born(person: Person | None, ref: PersonRef) -> PartialDate:
+    """Birth date from the ledger's birth act, else as this act states it, else the PIN's year."""
+    if person is not None and (person.birth or ref.birth_date is None):
+        return person.born_on
+    return ref.birth_date or PartialDate(Pin(_pin(ref)).birth_year)
+
+
+def _birth(work: Work, act: Act) -> Links:
+    child_ref = act.persons["child"]
+    pin, born = _pin(child_ref), act.fact_date
+    child = work.person(pin)
+    rules.birth_not_registered(child, pin)
+    if child is not None:
+        rules.facts_after_birth(child, born)
+    parents: dict[str, str] = {}
+    links: Links = []
+    for role in ("mother", "father"):
+        ref = act.persons.get(role)
+        if ref is None or ref.pin is None:
+            continue
+        parent_pin = ref.pin.value
+        parent = work.person(parent_pin)
+        rules.parent_sex_fits_role(parent_pin, parent.sex if parent else ref.pin.sex, role)
+        rules.parent_older(parent_pin, _born(parent, ref), role, pin, born)
+        if parent is not None:
+            rules.parent_alive_at_birth(parent, role, born, pin)
+        rules.parent_role_free(child, role, parent_pin, pin)
+        parents[role] = parent_pin
+        links.append((parent_pin, {"role": role, "on": str(born), "other": pin,
+                                   **_stated_born(ref)}))  # fmt: skip
+    _new_parents_keep_marriages_lawful(work, pin, parents, "birth refused")
+    child_fact = {"role": "child", "on": str(born), "sex": child_ref.sex, "parents": parents}
+    return [(pin, child_fact), *links]
+
+
+def _new_parents_keep_marriages_lawful(work: Work, pin: str, parents: dict[str, str],
+                                       what: str) -> None:  # fmt: skip
+    """Out-of-order entry: a parent link arriving late may reveal a marriage between kin."""
+    if not parents:
+        return
+    work.parent_overlay[pin] = parents
+    try:
+        rules.marriages_stay_lawful(
+            work.with_descendants(pin), work.marriages_of, work.parents_of,
+            work.adoptive_parents_of, what,
+        )  # fmt: skip
+    finally:
+        del work.parent_overlay[pin]
+
+
+def _marriage(work: Work, act: Act) -> Links:
+    on = act.fact_date
+    refs = [act.persons["spouse0"], act.persons["spouse1"]]
+    pins = [_pin(r) for r in refs]
+    persons = [work.person(p) for p in pins]
+    sexes = [p.sex if p else r.pin.sex for p, r in zip(persons, refs, strict=True) if r.pin]
+    rules.man_and_woman(pins[0], sexes[0], pins[1], sexes[1])
+    deaths = [p.died_on for p in persons if p and p.died_on]
+    end = min(d.earliest for d in deaths) if deaths else None
+    for pin, person, ref, sex in zip(pins, persons, refs, sexes, strict=True):
+        rules.marriage_age(pin, sex, _born(person, ref), on)
+        rules.alive_on(person, pin, on, "marriage")
+        if person is not None:
+            rules.not_married_during(person, on, end, work.died_on)
+    rules.not_kin(pins[0], pins[1], work.parents_of, work.adoptive_parents_of)
+    return [
+        (pins[0], {"role": "spouse", "on": str(on), "other": pins[1], **_stated_born(refs[0])}),
+        (pins[1], {"role": "spouse", "on": str(on), "other": pins[0], **_stated_born(refs[1])}),
+    ]
+
+
+def _divorce(work: Work, act: Act) -> Links:
+    effective = act.fact_date
+    span, pins = _find_marriage(work, act)
+    end = rules.marriage_end(span, work.died_on(pins[0]), work.died_on(pins[1]))
+    rules.divorce_allowed(span, effective, end)
+    fact = {"role": "spouse", "on": str(effective), "marriage": span.act,
+            "annulment": bool(act.get("annulment"))}  # fmt: skip
+    return [(pins[0], {**fact, "other": pins[1]}), (pins[1], {**fact, "other": pins[0]})]
+
+
+def _find_marriage(work: Work, act: Act) -> tuple[MarriageSpan, list[str]]:
+    """The marriage a divorce ends: by its registration reference, or the spouses' open one."""
+    if act.get("marriage") is not None:
+        reference = Reference.at(act.content, "marriage")
+        marriage = work.registration(reference)
+        if marriage is None or marriage.kind != "marriage":
+            raise ActNotFound(f"divorce refused: no marriage registered as {reference.label}",
+                              reference=reference.label)  # fmt: skip
+        if marriage.revoked:
+            raise ActRevoked(f"divorce refused: marriage {reference.label} has been revoked",
+                             reference=reference.label)  # fmt: skip
+        pins = list(marriage.pins)
+        spans = [s for s in work.marriages_of(pins[0]) if s.act == str(marriage.id)]
+    else:
+        pins = [_pin(act.persons["spouse0"]), _pin(act.persons["spouse1"])]
+        spans = [s for s in work.marriages_of(pins[0]) if s.spouse == pins[1]]
+        spans = [s for s in spans if s.divorced_on is None] or spans
+    if not spans:
+        raise MarriageNotOpen(f"divorce refused: no marriage between {pins[0]} and {pins[1]}",
+                              pins=pins)  # fmt: skip
+    return spans[-1], pins
+
+
+def _death(work: Work, act: Act) -> Links:
+    pin, died = _pin(act.persons["deceased"]), act.fact_date
+    person = work.person(pin)
+    rules.death_not_registered(person, pin)
+    rules.death_after_life(person, pin, died)
+    return [(pin, {"role": "deceased", "on": str(died)})]
+
+
+def _parentage(work: Work, act: Act) -> Links:
+    role = str(act.get("role"))
+    parent_ref, child_ref = act.persons["parent"], act.persons["child"]
+    parent_pin, child_pin = _pin(parent_ref), _pin(child_ref)
+    parent, child = work.person(parent_pin), work.person(child_pin)
+    rules.parent_sex_fits_role(parent_pin, parent.sex if parent else Pin(parent_pin).sex, role)
+    child_born = _born(child, child_ref)
+    rules.parent_older(parent_pin, _born(parent, parent_ref), role, child_pin, child_born)
+    if parent is not None and role in BLOOD_ROLES:
+        rules.parent_alive_at_birth(parent, role, child_born, child_pin)
+    if role not in BLOOD_ROLES:
+        rules.alive_on(parent, parent_pin, act.fact_date, act.kind)
+    rules.parent_role_free(child, role, parent_pin, child_pin)
+    _new_parents_keep_marriages_lawful(work, child_pin, {role: parent_pin}, f"{act.kind} refused")
+    on = str(act.fact_date)
+    return [
+        (child_pin, {"role": "child", "on": on, "parents": {role: parent_pin}}),
+        (parent_pin, {"role": role, "on": on, "other": child_pin, **_stated_born(parent_ref)}),
+    ]
+
+
+def _guardianship_opened(work: Work, act: Act) -> Links:
+    on, kind = act.fact_date, act.guardianship_kind
+    ward_pin, guardian_pin = _pin(act.persons["ward"]), _pin(act.persons["guardian"])
+    ward, guardian = work.person(ward_pin), work.person(guardian_pin)
+    rules.guardian_capable(guardian, guardian_pin, on)
+    rules.ward_needs_guardian(ward, ward_pin, kind, on)
+    rules.alive_on(ward, ward_pin, on, "guardianship")
+    return [
+        (ward_pin, {"role": "ward", "on": str(on), "other": guardian_pin, "kind_of": kind}),
+        (guardian_pin, {"role": "guardian", "on": str(on), "other": ward_pin, "kind_of": kind}),
+    ]
+
+
+def _guardianship_ended(work: Work, act: Act) -> Links:
+    ward_pin, guardian_pin = _pin(act.persons["ward"]), _pin(act.persons["guardian"])
+    ward = work.person(ward_pin)
+    opened = ward.open_guardianship(guardian_pin) if ward else None
+    if opened is None:
+        raise GuardianshipNotOpen(
+            f"guardianship end refused: {guardian_pin} is not the guardian of {ward_pin}",
+            ward=ward_pin,
+            guardian=guardian_pin,
+        )
+    fact = {"on": str(act.fact_date), "opened": opened["act"]}
+    return [
+        (ward_pin, {**fact, "role": "ward", "other": guardian_pin}),
+        (guardian_pin, {**fact, "role": "guardian", "other": ward_pin}),
+    ]
+
+
+def _correction(work: Work, act: Act) -> Links:
+    """Checked here; the target act and its persons are changed by `apply_correction`."""
+    target = _correction_target(work, act)
+    subject = _pin(act.persons["subject"])
+    if subject not in target.pins:
+        raise InvalidEntry(f"subject_pin: {subject} is not a person of act {target.label}",
+                           field="subject_pin")  # fmt: skip
+    for i, change in enumerate(act.get("changes")):
+        _check_change(target, change, i)
+    for person, values in _moved_facts(work, act, target):
+        _recheck_moved_dates(person, target.kind, values)
+    return []
+
+
+def _moved_facts(work: Work, act: Act, target: Registration) -> list[tuple[Person, Fact]]:
+    """The persons whose rule-relevant facts the correction changes, with the new values."""
+    fact_keys = FACT_FIELDS.get(target.kind, {})
+    values = {fact_keys[c["field"]]: c["after"] for c in act.get("changes")
+              if c["field"] in fact_keys}  # fmt: skip
+    moved = []
+    for pin in target.pins if values else []:
+        person = work.person(pin)
+        if person is not None and str(target.id) in person.facts:
+            moved.append((person, values))
+    return moved
+
+
+def _correction_target(work: Work, act: Act) -> Registration:
+    reference = Reference.at(act.content, "target")
+    target = work.registration(reference)
+    if target is None:
+        raise ActNotFound(f"correction refused: no act registered as {reference.label}",
+                          reference=reference.label)  # fmt: skip
+    if target.revoked:
+        raise ActRevoked(f"correction refused: act {reference.label} has been revoked",
+                         reference=reference.label)  # fmt: skip
+    return target
+
+
+PERSON_PATHS = {
+    "birth": ("child", "mother", "father"),
+    "marriage": ("spouses.0", "spouses.1"),
+    "death": ("deceased",),
+    "parentage": ("parent", "child"),
+    "adoption": ("parent", "child"),
+    "guardianship_opened": ("ward", "guardian"),
+    "guardianship_ended": ("ward", "guardian"),
+}
+ACT_FIELDS = ("occurred_on", "death.date", "death.time", "death.place", "death.cause",
+              "death.notice", "court.decision", "court.name", "court.effective_on")  # fmt: skip
+PERSON_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "sex", "birth_date",
+                 "birth_year", "birth_place", "hometown", "ethnicity", "nationality",
+                 "residence")  # fmt: skip
+# Corrected fields that change a fact the rules look at: act kind -> field -> fact key.
+FACT_FIELDS = {
+    "birth": {"child.birth_date": "on", "occurred_on": "on", "child.sex": "sex"},
+    "death": {"death.date": "on", "occurred_on": "on"},
+    "marriage": {"occurred_on": "on"},
+    "divorce": {"court.effective_on": "on"},
+}
+
+
+def _check_change(target: Registration, change: dict[str, Any], index: int) -> None:
+    path = str(change["field"])
+    if path == "pin" or path.endswith(".pin"):
+        raise PinNotCorrectable(
+            f"correction refused: changes.{index} would change a PIN ({path}); an entry on "
+            "the wrong person is voided and re-recorded on the right one",
+            field=path,
+        )
+    prefix, _, leaf = path.rpartition(".")
+    persons = PERSON_PATHS.get(target.kind, ())
+    if path not in ACT_FIELDS and not (prefix in persons and leaf in PERSON_FIELDS):
+        raise FieldNotCorrectable(
+            f"correction refused: {target.kind} act {target.label} has no correctable field "
+            f"{path!r}",
+            field=path,
+        )
+    current = target.current(path)
+    if change.get("before") != current:
+        raise StaleCorrection(
+            f"correction refused: {path} of {target.label} is {current!r}, not "
+            f"{change.get('before')!r} as the correction says",
+            field=path,
+            before=change.get("before"),
+            current=current,
+        )
+    if path in FACT_FIELDS.get(target.kind, {}) and path != "child.sex":
+        PartialDate.parse(str(change["after"]), f"changes.{index}.after")
+
+
+def apply_correction(work: Work, act: Act, correction: Registration) -> None:
+    """Change the target act and the facts its persons hold (already checked)."""
+    target = _correction_target(work, act)
+    for person, values in _moved_facts(work, act, target):
+        person.correct(str(target.id), values)
+        work.add(person)
+    target.correct(str(correction.id), list(act.get("changes")))
+    work.add(target)
+
+
+def _recheck_moved_dates(person: Person, kind: str, values: dict[str, Any]) -> None:
+    if "on" not in values:
+        return
+    moved = PartialDate.parse(str(values["on"]))
+    if kind == "birth" and person.birth is not None:
+        rules.facts_after_birth(person, moved)
+    elif kind == "death" and person.death is not None:
+        rules.death_after_life(person, person.pin, moved)
+
+
+HANDLERS: dict[str, Callable[[Work, Act], Links]] = {
+    "birth": _birth,
+    "marriage": _marriage,
+    "divorce": _divorce,
+    "death": _death,
+    "parentage": _parentage,
+    "adoption": _parentage,
+    "guardianship_opened": _guardianship_opened,
+    "guardianship_ended": _guardianship_ended,
+    "correction": _correction,
+}
+
+
+def pins_of(acts: Iterable[Act]) -> set[str]:
+    return {pin for act in acts for pin in act.pins}
+
+
+__all__ = ["PARENT_ROLES", "Recorder", "Work", "apply_correction", "pins_of", "record"]

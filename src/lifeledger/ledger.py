@@ -1,0 +1,260 @@
+"""The ledger service on the eventsourcing library: one method per command.
+
+Every write checks the act's rules against everything the ledger knows, then saves
+the act and the persons it touches in one transaction; the event store's unique
+(aggregate id, version) makes concurrent writers to the same person or reference
+collide, and the loser re-checks (and usually gets the rule's refusal). Each write
+returns its position in the ledger's global order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from lifeledger.commands import Recorder, Work, record
+from lifeledger.domain.acts import Act, Reference, parse_act
+from lifeledger.domain.entry import APPROVED, CONFLICT, PENDING, StagedEntry, entry_id
+from lifeledger.domain.errors import (
+    ActNotFound,
+    ConcurrentWrite,
+    EntryNotFound,
+    EntryNotPending,
+    FourEyes,
+    LedgerError,
+    ReferenceConflict,
+)
+from lifeledger.domain.person import Person, person_id
+from lifeledger.domain.registration import Registration
+from lifeledger.settings import Settings
+from lifeledger.store import DatabaseUrl
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+WRITE_ATTEMPTS = 5
+
+
+@dataclass
+class Outcome:
+    """What became of one act or entry: accepted, duplicate, rejected or conflict."""
+
+    status: str
+    reference: str
+    act_id: UUID | None = None
+    position: int | None = None
+    error: LedgerError | None = None
+    events: list[tuple[UUID, int]] = field(default_factory=list)
+
+
+class Ledger(Application[UUID]):
+    """The civil status ledger."""
+
+    name = "Ledger"
+
+    def __init__(self, settings: Settings | None = None, env: dict[str, str] | None = None):
+        self.settings = settings or Settings()
+        url = DatabaseUrl.parse(self.settings.database_url)
+        super().__init__(env={**url.eventsourcing_env(self.settings.pool_size), **(env or {})})
+
+    # Commands
+
+    def register(self, entry: dict[str, Any] | Act, recorder: Recorder) -> Outcome:
+        """Register one act; raises the rule's error if refused. A duplicate is no error."""
+        act = entry if isinstance(entry, Act) else parse_act(entry)
+        outcome = self._with_retries(lambda work: self._decide(work, act, recorder))
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
+
+    def record_many(self, acts: Sequence[Act], recorder: Recorder) -> list[Outcome]:
+        """Record a batch of acts in the given order, saved in one transaction.
+
+        Each act is checked against the ledger and the acts before it in the batch.
+        If another writer got in first, the batch is redone act by act."""
+        work = self._work()
+        outcomes = [self._decide(work, act, recorder) for act in acts]
+        try:
+            self._save(work, outcomes)
+        except IntegrityError:
+            return [self._with_retries(lambda w, a=act: self._decide(w, a, recorder))
+                    for act in acts]  # fmt: skip
+        return outcomes
+
+    def stage_many(self, acts: Sequence[Act], entered_by: str, batch: str | None = None,
+                   ) -> list[Outcome]:  # fmt: skip
+        """Stage digitized entries for approval by a second user (four-eyes)."""
+        work = self._work()
+        outcomes = [self._stage(work, act, entered_by, batch) for act in acts]
+        try:
+            self._save(work, outcomes)
+        except IntegrityError:
+            return [self._with_retries(lambda w, a=act: self._stage(w, a, entered_by, batch))
+                    for act in acts]  # fmt: skip
+        return outcomes
+
+    def approve(self, entry: UUID, approver: str, role: str = "approver") -> Outcome:
+        """Approve a staged entry: it becomes an act, or goes to the conflict queue."""
+        return self._with_retries(lambda work: self._approve(work, entry, approver, role))
+
+    def reject(self, entry: UUID, approver: str, reason: str) -> Outcome:
+        def decide(work: Work) -> Outcome:
+            staged = self._pending_entry(work, entry)
+            staged.reject(approver, reason)
+            work.add(staged)
+            return Outcome(REJECTED, _entry_label(staged))
+
+        return self._with_retries(decide)
+
+    def revoke(self, reference: Reference, decision: str, decided_on: str, authority: str,
+               reason: str, recorder: Recorder) -> Outcome:  # fmt: skip
+        """Declare an act void: it stays in the ledger, flagged; rules stop counting it."""
+
+        def decide(work: Work) -> Outcome:
+            target = work.registration(reference)
+            if target is None:
+                raise ActNotFound(f"revocation refused: no act registered as {reference.label}",
+                                  reference=reference.label)  # fmt: skip
+            if target.revoked:
+                return Outcome(DUPLICATE, reference.label, target.id)
+            target.revoke(decision, decided_on, authority, reason, recorder.recorded_by())
+            work.add(target)
+            for pin in target.pins:
+                person = work.person(pin)
+                if person is not None and str(target.id) in person.facts:
+                    person.void(str(target.id))
+                    work.add(person)
+            return Outcome(ACCEPTED, reference.label, target.id)
+
+        outcome = self._with_retries(decide)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
+
+    # Queries
+
+    def person(self, pin: str) -> Person | None:
+        found: Person | None = self._work().get(person_id(pin))
+        return found
+
+    def registration(self, reference: Reference) -> Registration | None:
+        return self._work().registration(reference)
+
+    def staged_entry(self, entry: UUID) -> StagedEntry | None:
+        found: StagedEntry | None = self._work().get(entry)
+        return found
+
+    def position(self) -> int:
+        """The ledger's current position (the last notification id)."""
+        return int(self.recorder.max_notification_id() or 0)
+
+    # Internals
+
+    def _work(self) -> Work:
+        return Work(load=self.repository.get)
+
+    def _decide(self, work: Work, act: Act, recorder: Recorder) -> Outcome:
+        label = act.reference.label
+        existing = work.registration(act.reference)
+        if existing is not None:
+            return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
+        try:
+            registration = record(work, act, recorder)
+        except LedgerError as error:
+            return Outcome(REJECTED, label, error=error)
+        return Outcome(ACCEPTED, label, registration.id)
+
+    def _stage(self, work: Work, act: Act, entered_by: str, batch: str | None) -> Outcome:
+        existing = work.registration(act.reference)
+        if existing is not None:
+            return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
+        staged: StagedEntry | None = work.get(entry_id(act.reference))
+        if staged is not None:
+            return _duplicate_or_conflict(staged.content_hash, act, staged.id, "staged entry")
+        user = str(act.content.get("entered_by") or entered_by)
+        staged = StagedEntry.stage(act.reference, act.content, act.content_hash, user, batch)
+        work.add(staged)
+        return Outcome(ACCEPTED, act.reference.label, staged.id)
+
+    def _approve(self, work: Work, entry: UUID, approver: str, role: str) -> Outcome:
+        staged = self._pending_entry(work, entry, allow=(PENDING, CONFLICT))
+        if staged.entered_by == approver:
+            raise FourEyes(
+                f"approval refused: {approver} entered this line; a second user must approve it",
+                entry=str(entry),
+                user=approver,
+            )
+        act = parse_act(staged.content)
+        recorder = Recorder(approver, role, source="digitized", entered_by=staged.entered_by)
+        outcome = self._decide(work, act, recorder)
+        if outcome.status == ACCEPTED and outcome.act_id is not None:
+            staged.approve(approver, str(outcome.act_id))
+        else:
+            error = outcome.error or ReferenceConflict(f"{act.reference.label} is taken")
+            staged.conflict(approver, error.code, error.message)
+            outcome = Outcome(CONFLICT, act.reference.label, error=error)
+        work.add(staged)
+        return outcome
+
+    def _pending_entry(self, work: Work, entry: UUID,
+                       allow: tuple[str, ...] = (PENDING, CONFLICT)) -> StagedEntry:  # fmt: skip
+        staged: StagedEntry | None = work.get(entry)
+        if staged is None:
+            raise EntryNotFound(f"no staged entry {entry}", entry=str(entry))
+        if staged.status not in allow:
+            raise EntryNotPending(
+                f"entry {entry} is {staged.status}"
+                + (f" (act {staged.act})" if staged.status == APPROVED else ""),
+                entry=str(entry),
+                status=staged.status,
+            )
+        return staged
+
+    def _with_retries(self, decide: Any) -> Outcome:
+        """Run a decision in a fresh unit of work and save it; re-decide if another writer
+        changed the same aggregates meanwhile."""
+        for _ in range(WRITE_ATTEMPTS):
+            work = self._work()
+            outcome: Outcome = decide(work)
+            try:
+                self._save(work, [outcome])
+            except IntegrityError:
+                continue
+            return outcome
+        raise ConcurrentWrite("the persons of this act are being changed by other writers; "
+                              "try again")  # fmt: skip
+
+    def _save(self, work: Work, outcomes: Iterable[Outcome]) -> None:
+        if not work.changed:
+            return
+        recordings = self.save(*work.changed.values())
+        position = max(r.notification.id for r in recordings)
+        events = [(r.domain_event.originator_id, r.domain_event.originator_version)
+                  for r in recordings]  # fmt: skip
+        for outcome in outcomes:
+            if outcome.status in (ACCEPTED, CONFLICT, REJECTED) and outcome.error is None:
+                outcome.position = position
+                outcome.events = events
+
+
+def _duplicate_or_conflict(existing_hash: str, act: Act, existing_id: UUID, what: str) -> Outcome:
+    label = act.reference.label
+    if existing_hash == act.content_hash:
+        return Outcome(DUPLICATE, label, existing_id)
+    error = ReferenceConflict(
+        f"{label}: another {what} with different content already holds this registration "
+        "reference",
+        reference=label,
+    )
+    return Outcome(CONFLICT, label, existing_id, error=error)
+
+
+def _entry_label(staged: StagedEntry) -> str:
+    return Reference.at(staged.content, "register").label
+
+
+__all__ = ["ACCEPTED", "CONFLICT", "DUPLICATE", "REJECTED", "Aggregate", "Ledger", "Outcome"]
