@@ -9,13 +9,16 @@ _numbers = itertools.count(1)
 _serials = itertools.count(1)
 
 
-def a_pin(sex: str = "M", year: int = 1990, province: str = "034", serial: int | None = None) -> str:
+def a_pin(
+    sex: str = "M", year: int = 1990, province: str = "034", serial: int | None = None
+) -> str:
     century = (year // 100 - 19) * 2 + (0 if sex == "M" else 1)
     return f"{province}{century}{year % 100:02d}{serial or next(_serials):06d}"
 
 
-def a_register(on: str, authority: str = "034-XA-DONGHOA", book: str | None = None,
-               number: str | None = None) -> dict[str, Any]:  # fmt: skip
+def a_register(
+    on: str, authority: str = "034-XA-DONGHOA", book: str | None = None, number: str | None = None
+) -> dict[str, Any]:
     return {
         "authority": authority,
         "authority_name": "UBND xã Đông Hòa",
@@ -26,8 +29,9 @@ def a_register(on: str, authority: str = "034-XA-DONGHOA", book: str | None = No
     }
 
 
-def a_person(pin: str | None, name: str = "Nguyễn Văn An", sex: str | None = None,
-             born: str | None = None) -> dict[str, Any]:  # fmt: skip
+def a_person(
+    pin: str | None, name: str = "Nguyễn Văn An", sex: str | None = None, born: str | None = None
+) -> dict[str, Any]:
     person: dict[str, Any] = {"full_name": name}
     family, *middle, given = name.split()
     person.update(family_name=family, middle_name=" ".join(middle), given_name=given)
@@ -40,9 +44,15 @@ def a_person(pin: str | None, name: str = "Nguyễn Văn An", sex: str | None = 
     return person
 
 
-def a_birth(pin: str, born: str, sex: str | None = None, name: str = "Nguyễn Văn An",
-            mother: str | None = None, father: str | None = None, **register: Any,
-            ) -> dict[str, Any]:  # fmt: skip
+def a_birth(
+    pin: str,
+    born: str,
+    sex: str | None = None,
+    name: str = "Nguyễn Văn An",
+    mother: str | None = None,
+    father: str | None = None,
+    **register: Any,
+) -> dict[str, Any]:
     sex = sex or ("M" if int(pin[3]) % 2 == 0 else "F")
     return {
         "kind": "birth",
@@ -74,8 +84,11 @@ def a_divorce(marriage: dict[str, Any], effective: str, **register: Any) -> dict
         "register": a_register(register.pop("registered_on", effective), **register),
         "entered_by": "op-01",
         "marriage": {k: ref[k] for k in ("authority", "book", "number")},
-        "court": {"decision": "12/2015/HNGĐ-ST", "name": "TAND huyện Đông Hưng",
-                  "effective_on": effective},  # fmt: skip
+        "court": {
+            "decision": "12/2015/HNGĐ-ST",
+            "name": "TAND huyện Đông Hưng",
+            "effective_on": effective,
+        },
     }
 
 
@@ -103,8 +116,9 @@ def a_parentage(parent: str, child: str, role: str, on: str, **register: Any) ->
     }
 
 
-def a_guardianship(ward: str, guardian: str, on: str, kind: str = "minor",
-                   ended: bool = False, **register: Any) -> dict[str, Any]:  # fmt: skip
+def a_guardianship(
+    ward: str, guardian: str, on: str, kind: str = "minor", ended: bool = False, **register: Any
+) -> dict[str, Any]:
     return {
         "kind": "guardianship_ended" if ended else "guardianship_opened",
         "register": a_register(register.pop("registered_on", on), **register),
@@ -116,8 +130,13 @@ def a_guardianship(ward: str, guardian: str, on: str, kind: str = "minor",
     }
 
 
-def a_correction(target: dict[str, Any], subject: str, changes: list[dict[str, Any]],
-                 on: str = "2020-01-01", **register: Any) -> dict[str, Any]:  # fmt: skip
+def a_correction(
+    target: dict[str, Any],
+    subject: str,
+    changes: list[dict[str, Any]],
+    on: str = "2020-01-01",
+    **register: Any,
+) -> dict[str, Any]:
     ref = target["register"]
     return {
         "kind": "correction",

@@ -23,6 +23,7 @@ from lifeledger.domain.errors import (
     ActNotFound,
     ActRevoked,
     FieldNotCorrectable,
+    FourEyes,
     GuardianshipNotOpen,
     InvalidEntry,
     MarriageNotOpen,
@@ -57,6 +58,13 @@ class Work:
             except AggregateNotFoundError:
                 self.loaded[aggregate_id] = None
         return self.loaded[aggregate_id]
+
+    def reload(self, aggregate_id: UUID) -> Any:
+        """Read an aggregate again, for what another writer may have saved since."""
+        if aggregate_id in self.changed:
+            return self.changed[aggregate_id]
+        self.loaded.pop(aggregate_id, None)
+        return self.get(aggregate_id)
 
     def add(self, aggregate: Aggregate) -> None:
         self.loaded[aggregate.id] = aggregate
@@ -113,19 +121,33 @@ class Work:
 
 @dataclass(frozen=True)
 class Recorder:
-    """Who records an act and where it comes from."""
+    """Who records an act and where it comes from. An approver records what a data-entry
+    user typed in (the entry's `entered_by`, else `entered_by` here); they must differ."""
 
     user: str
     role: str = "officer"
     office: str | None = None
     source: str = "live"
     entered_by: str | None = None
+    approves: bool = False
 
-    def recorded_by(self) -> dict[str, Any]:
-        entered = self.entered_by or self.user
-        approved = self.user if self.entered_by and self.entered_by != self.user else None
-        return {"user": entered, "role": self.role, "office": self.office,
-                "approved_by": approved}  # fmt: skip
+    def recorded_by(self, act: Act | None = None) -> dict[str, Any]:
+        if not self.approves:
+            return {"user": self.user, "role": self.role, "office": self.office}
+        entered = str((act.content.get("entered_by") if act else None) or self.entered_by)
+        if entered == self.user:
+            raise FourEyes(
+                f"{act.reference.label if act else 'entry'}: entered by {entered}; "
+                "a second user must approve it",
+                user=entered,
+            )
+        return {
+            "user": entered,
+            "role": "operator",
+            "office": self.office,
+            "approved_by": self.user,
+            "approver_role": self.role,
+        }
 
     def source_of(self, act: Act) -> dict[str, Any]:
         given = act.content.get("source") or {}
@@ -134,13 +156,14 @@ class Recorder:
 
 def record(work: Work, act: Act, recorder: Recorder) -> Registration:
     """Check the act's rules against everything known, then record it in `work`."""
-    prepare = HANDLERS[act.kind]
-    links = prepare(work, act)
-    registration = Registration.record(act, recorder.source_of(act), recorder.recorded_by())
+    recorded_by = recorder.recorded_by(act)
+    links = HANDLERS[act.kind](work, act)
+    registration = Registration.record(act, recorder.source_of(act), recorded_by)
     work.add(registration)
     for pin, fact in links:
-        work.link(pin, {"act": str(registration.id), "ref": act.reference.label,
-                        "kind": act.kind, **fact})  # fmt: skip
+        work.link(
+            pin, {"act": str(registration.id), "ref": act.reference.label, "kind": act.kind, **fact}
+        )
     if act.kind == "correction":
         apply_correction(work, act, registration)
     return registration
@@ -186,24 +209,29 @@ def _birth(work: Work, act: Act) -> Links:
             rules.parent_alive_at_birth(parent, role, born, pin)
         rules.parent_role_free(child, role, parent_pin, pin)
         parents[role] = parent_pin
-        links.append((parent_pin, {"role": role, "on": str(born), "other": pin,
-                                   **_stated_born(ref)}))  # fmt: skip
+        links.append(
+            (parent_pin, {"role": role, "on": str(born), "other": pin, **_stated_born(ref)})
+        )
     _new_parents_keep_marriages_lawful(work, pin, parents, "birth refused")
     child_fact = {"role": "child", "on": str(born), "sex": child_ref.sex, "parents": parents}
     return [(pin, child_fact), *links]
 
 
-def _new_parents_keep_marriages_lawful(work: Work, pin: str, parents: dict[str, str],
-                                       what: str) -> None:  # fmt: skip
+def _new_parents_keep_marriages_lawful(
+    work: Work, pin: str, parents: dict[str, str], what: str
+) -> None:
     """Out-of-order entry: a parent link arriving late may reveal a marriage between kin."""
     if not parents:
         return
     work.parent_overlay[pin] = parents
     try:
         rules.marriages_stay_lawful(
-            work.with_descendants(pin), work.marriages_of, work.parents_of,
-            work.adoptive_parents_of, what,
-        )  # fmt: skip
+            work.with_descendants(pin),
+            work.marriages_of,
+            work.parents_of,
+            work.adoptive_parents_of,
+            what,
+        )
     finally:
         del work.parent_overlay[pin]
 
@@ -234,8 +262,12 @@ def _divorce(work: Work, act: Act) -> Links:
     span, pins = _find_marriage(work, act)
     end = rules.marriage_end(span, work.died_on(pins[0]), work.died_on(pins[1]))
     rules.divorce_allowed(span, effective, end)
-    fact = {"role": "spouse", "on": str(effective), "marriage": span.act,
-            "annulment": bool(act.get("annulment"))}  # fmt: skip
+    fact = {
+        "role": "spouse",
+        "on": str(effective),
+        "marriage": span.act,
+        "annulment": bool(act.get("annulment")),
+    }
     return [(pins[0], {**fact, "other": pins[1]}), (pins[1], {**fact, "other": pins[0]})]
 
 
@@ -245,11 +277,15 @@ def _find_marriage(work: Work, act: Act) -> tuple[MarriageSpan, list[str]]:
         reference = Reference.at(act.content, "marriage")
         marriage = work.registration(reference)
         if marriage is None or marriage.kind != "marriage":
-            raise ActNotFound(f"divorce refused: no marriage registered as {reference.label}",
-                              reference=reference.label)  # fmt: skip
+            raise ActNotFound(
+                f"divorce refused: no marriage registered as {reference.label}",
+                reference=reference.label,
+            )
         if marriage.revoked:
-            raise ActRevoked(f"divorce refused: marriage {reference.label} has been revoked",
-                             reference=reference.label)  # fmt: skip
+            raise ActRevoked(
+                f"divorce refused: marriage {reference.label} has been revoked",
+                reference=reference.label,
+            )
         pins = list(marriage.pins)
         spans = [s for s in work.marriages_of(pins[0]) if s.act == str(marriage.id)]
     else:
@@ -257,8 +293,9 @@ def _find_marriage(work: Work, act: Act) -> tuple[MarriageSpan, list[str]]:
         spans = [s for s in work.marriages_of(pins[0]) if s.spouse == pins[1]]
         spans = [s for s in spans if s.divorced_on is None] or spans
     if not spans:
-        raise MarriageNotOpen(f"divorce refused: no marriage between {pins[0]} and {pins[1]}",
-                              pins=pins)  # fmt: skip
+        raise MarriageNotOpen(
+            f"divorce refused: no marriage between {pins[0]} and {pins[1]}", pins=pins
+        )
     return spans[-1], pins
 
 
@@ -326,8 +363,9 @@ def _correction(work: Work, act: Act) -> Links:
     target = _correction_target(work, act)
     subject = _pin(act.persons["subject"])
     if subject not in target.pins:
-        raise InvalidEntry(f"subject_pin: {subject} is not a person of act {target.label}",
-                           field="subject_pin")  # fmt: skip
+        raise InvalidEntry(
+            f"subject_pin: {subject} is not a person of act {target.label}", field="subject_pin"
+        )
     for i, change in enumerate(act.get("changes")):
         _check_change(target, change, i)
     for person, values in _moved_facts(work, act, target):
@@ -338,8 +376,9 @@ def _correction(work: Work, act: Act) -> Links:
 def _moved_facts(work: Work, act: Act, target: Registration) -> list[tuple[Person, Fact]]:
     """The persons whose rule-relevant facts the correction changes, with the new values."""
     fact_keys = FACT_FIELDS.get(target.kind, {})
-    values = {fact_keys[c["field"]]: c["after"] for c in act.get("changes")
-              if c["field"] in fact_keys}  # fmt: skip
+    values = {
+        fact_keys[c["field"]]: c["after"] for c in act.get("changes") if c["field"] in fact_keys
+    }
     moved = []
     for pin in target.pins if values else []:
         person = work.person(pin)
@@ -352,11 +391,13 @@ def _correction_target(work: Work, act: Act) -> Registration:
     reference = Reference.at(act.content, "target")
     target = work.registration(reference)
     if target is None:
-        raise ActNotFound(f"correction refused: no act registered as {reference.label}",
-                          reference=reference.label)  # fmt: skip
+        raise ActNotFound(
+            f"correction refused: no act registered as {reference.label}", reference=reference.label
+        )
     if target.revoked:
-        raise ActRevoked(f"correction refused: act {reference.label} has been revoked",
-                         reference=reference.label)  # fmt: skip
+        raise ActRevoked(
+            f"correction refused: act {reference.label} has been revoked", reference=reference.label
+        )
     return target
 
 
@@ -369,11 +410,31 @@ PERSON_PATHS = {
     "guardianship_opened": ("ward", "guardian"),
     "guardianship_ended": ("ward", "guardian"),
 }
-ACT_FIELDS = ("occurred_on", "death.date", "death.time", "death.place", "death.cause",
-              "death.notice", "court.decision", "court.name", "court.effective_on")  # fmt: skip
-PERSON_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "sex", "birth_date",
-                 "birth_year", "birth_place", "hometown", "ethnicity", "nationality",
-                 "residence")  # fmt: skip
+ACT_FIELDS = (
+    "occurred_on",
+    "death.date",
+    "death.time",
+    "death.place",
+    "death.cause",
+    "death.notice",
+    "court.decision",
+    "court.name",
+    "court.effective_on",
+)
+PERSON_FIELDS = (
+    "full_name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "birth_place",
+    "hometown",
+    "ethnicity",
+    "nationality",
+    "residence",
+)
 # Corrected fields that change a fact the rules look at: act kind -> field -> fact key.
 FACT_FIELDS = {
     "birth": {"child.birth_date": "on", "occurred_on": "on", "child.sex": "sex"},

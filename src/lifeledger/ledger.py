@@ -81,20 +81,27 @@ class Ledger(Application[UUID]):
         try:
             self._save(work, outcomes)
         except IntegrityError:
-            return [self._with_retries(lambda w, a=act: self._decide(w, a, recorder))
-                    for act in acts]  # fmt: skip
+            return [
+                self._with_retries(lambda w, a=act: self._decide(w, a, recorder)) for act in acts
+            ]
         return outcomes
 
-    def stage_many(self, acts: Sequence[Act], entered_by: str, batch: str | None = None,
-                   ) -> list[Outcome]:  # fmt: skip
+    def stage_many(
+        self,
+        acts: Sequence[Act],
+        entered_by: str,
+        batch: str | None = None,
+    ) -> list[Outcome]:
         """Stage digitized entries for approval by a second user (four-eyes)."""
         work = self._work()
         outcomes = [self._stage(work, act, entered_by, batch) for act in acts]
         try:
             self._save(work, outcomes)
         except IntegrityError:
-            return [self._with_retries(lambda w, a=act: self._stage(w, a, entered_by, batch))
-                    for act in acts]  # fmt: skip
+            return [
+                self._with_retries(lambda w, a=act: self._stage(w, a, entered_by, batch))
+                for act in acts
+            ]
         return outcomes
 
     def approve(self, entry: UUID, approver: str, role: str = "approver") -> Outcome:
@@ -110,15 +117,24 @@ class Ledger(Application[UUID]):
 
         return self._with_retries(decide)
 
-    def revoke(self, reference: Reference, decision: str, decided_on: str, authority: str,
-               reason: str, recorder: Recorder) -> Outcome:  # fmt: skip
+    def revoke(
+        self,
+        reference: Reference,
+        decision: str,
+        decided_on: str,
+        authority: str,
+        reason: str,
+        recorder: Recorder,
+    ) -> Outcome:
         """Declare an act void: it stays in the ledger, flagged; rules stop counting it."""
 
         def decide(work: Work) -> Outcome:
             target = work.registration(reference)
             if target is None:
-                raise ActNotFound(f"revocation refused: no act registered as {reference.label}",
-                                  reference=reference.label)  # fmt: skip
+                raise ActNotFound(
+                    f"revocation refused: no act registered as {reference.label}",
+                    reference=reference.label,
+                )
             if target.revoked:
                 return Outcome(DUPLICATE, reference.label, target.id)
             target.revoke(decision, decided_on, authority, reason, recorder.recorded_by())
@@ -165,6 +181,9 @@ class Ledger(Application[UUID]):
         try:
             registration = record(work, act, recorder)
         except LedgerError as error:
+            concurrent = work.reload(act.reference.act_id)
+            if concurrent is not None:  # another writer recorded this very act meanwhile
+                return _duplicate_or_conflict(concurrent.content_hash, act, concurrent.id, "act")
             return Outcome(REJECTED, label, error=error)
         return Outcome(ACCEPTED, label, registration.id)
 
@@ -189,7 +208,9 @@ class Ledger(Application[UUID]):
                 user=approver,
             )
         act = parse_act(staged.content)
-        recorder = Recorder(approver, role, source="digitized", entered_by=staged.entered_by)
+        recorder = Recorder(
+            approver, role, source="digitized", entered_by=staged.entered_by, approves=True
+        )
         outcome = self._decide(work, act, recorder)
         if outcome.status == ACCEPTED and outcome.act_id is not None:
             staged.approve(approver, str(outcome.act_id))
@@ -200,8 +221,9 @@ class Ledger(Application[UUID]):
         work.add(staged)
         return outcome
 
-    def _pending_entry(self, work: Work, entry: UUID,
-                       allow: tuple[str, ...] = (PENDING, CONFLICT)) -> StagedEntry:  # fmt: skip
+    def _pending_entry(
+        self, work: Work, entry: UUID, allow: tuple[str, ...] = (PENDING, CONFLICT)
+    ) -> StagedEntry:
         staged: StagedEntry | None = work.get(entry)
         if staged is None:
             raise EntryNotFound(f"no staged entry {entry}", entry=str(entry))
@@ -225,16 +247,18 @@ class Ledger(Application[UUID]):
             except IntegrityError:
                 continue
             return outcome
-        raise ConcurrentWrite("the persons of this act are being changed by other writers; "
-                              "try again")  # fmt: skip
+        raise ConcurrentWrite(
+            "the persons of this act are being changed by other writers; try again"
+        )
 
     def _save(self, work: Work, outcomes: Iterable[Outcome]) -> None:
         if not work.changed:
             return
         recordings = self.save(*work.changed.values())
         position = max(r.notification.id for r in recordings)
-        events = [(r.domain_event.originator_id, r.domain_event.originator_version)
-                  for r in recordings]  # fmt: skip
+        events = [
+            (r.domain_event.originator_id, r.domain_event.originator_version) for r in recordings
+        ]
         for outcome in outcomes:
             if outcome.status in (ACCEPTED, CONFLICT, REJECTED) and outcome.error is None:
                 outcome.position = position
@@ -246,8 +270,7 @@ def _duplicate_or_conflict(existing_hash: str, act: Act, existing_id: UUID, what
     if existing_hash == act.content_hash:
         return Outcome(DUPLICATE, label, existing_id)
     error = ReferenceConflict(
-        f"{label}: another {what} with different content already holds this registration "
-        "reference",
+        f"{label}: another {what} with different content already holds this registration reference",
         reference=label,
     )
     return Outcome(CONFLICT, label, existing_id, error=error)

@@ -73,9 +73,13 @@ class DatabaseUrl:
 
     def conninfo(self, dbname: str | None = None) -> str:
         return psycopg.conninfo.make_conninfo(
-            host=self.host, port=self.port, user=self.user, dbname=dbname or self.dbname,
-            password=self.password or None, connect_timeout=10,
-        )  # fmt: skip
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            dbname=dbname or self.dbname,
+            password=self.password or None,
+            connect_timeout=10,
+        )
 
     def with_dbname(self, dbname: str) -> str:
         auth = self.user + (f":{self.password}" if self.password else "")

@@ -20,16 +20,33 @@ from lifeledger.domain.errors import InvalidDate, InvalidEntry
 from lifeledger.domain.pin import Pin
 
 KINDS = (
-    "birth", "marriage", "divorce", "death", "parentage", "adoption",
-    "guardianship_opened", "guardianship_ended", "correction",
-)  # fmt: skip
+    "birth",
+    "marriage",
+    "divorce",
+    "death",
+    "parentage",
+    "adoption",
+    "guardianship_opened",
+    "guardianship_ended",
+    "correction",
+)
 SOURCES = ("live", "digitized", "court", "abroad", "reconciliation")
 PARENT_ROLES = ("mother", "father", "adoptive_mother", "adoptive_father")
 CORRECTION_KINDS = ("change", "correct", "supplement", "ethnicity", "sex")
 PERSON_FIELDS = (
-    "full_name", "family_name", "middle_name", "given_name", "sex", "birth_date",
-    "birth_year", "birth_place", "hometown", "ethnicity", "nationality", "residence",
-)  # fmt: skip
+    "full_name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "birth_place",
+    "hometown",
+    "ethnicity",
+    "nationality",
+    "residence",
+)
 REFERENCE_KEYS = ("authority", "book", "number")
 LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://lifeledger.example/ledger")
 
@@ -93,8 +110,14 @@ class Act:
     def sort_key(self) -> tuple[date, date, str, str, str, str]:
         """Fact date, then registration date and reference: the order rules are applied in."""
         ref = self.reference
-        return (self.fact_date.earliest, self.registered_on, ref.authority, ref.book,
-                ref.number, self.content_hash)  # fmt: skip
+        return (
+            self.fact_date.earliest,
+            self.registered_on,
+            ref.authority,
+            ref.book,
+            ref.number,
+            self.content_hash,
+        )
 
     def get(self, path: str) -> Any:
         return get_path(self.content, path)
@@ -147,11 +170,11 @@ class _Reader:
             raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
         return str(value).strip()
 
-    def date(self, path: str, required: bool = False) -> PartialDate | None:
+    def partial_date(self, path: str, required: bool = False) -> PartialDate | None:
         return parse_optional(self.text(path, required), path)
 
     def exact_date(self, path: str) -> date:
-        partial = self.date(path, required=True)
+        partial = self.partial_date(path, required=True)
         assert partial is not None
         if not partial.is_exact:
             raise InvalidDate(f"{path}: {partial} must be a full date YYYY-MM-DD", field=path)
@@ -160,9 +183,7 @@ class _Reader:
     def choice(self, path: str, allowed: tuple[str, ...], required: bool = True) -> str | None:
         value = self.text(path, required)
         if value is not None and value not in allowed:
-            raise InvalidEntry(
-                f"{path}: {value!r} is not one of {', '.join(allowed)}", field=path
-            )
+            raise InvalidEntry(f"{path}: {value!r} is not one of {', '.join(allowed)}", field=path)
         return value
 
     def person(self, path: str, pin_required: bool, required: bool = True) -> PersonRef | None:
@@ -176,7 +197,7 @@ class _Reader:
         full_name = self.text(f"{path}.full_name", required=True)
         assert full_name is not None
         sex = self.choice(f"{path}.sex", ("M", "F"), required=False)
-        birth_date = self.date(f"{path}.birth_date")
+        birth_date = self.partial_date(f"{path}.birth_date")
         birth_year = self.value(f"{path}.birth_year")
         if birth_year is not None and not str(birth_year).isdigit():
             raise InvalidEntry(f"{path}.birth_year: {birth_year!r} is not a year", field=path)
@@ -213,10 +234,11 @@ def parse_act(raw: object) -> Act:
     read.choice("source.kind", SOURCES, required=False)
     province = read.text("register.province")
     if province is not None and not (len(province) == 3 and province.isdigit()):
-        raise InvalidEntry(f"register.province: {province!r} is not a 3-digit code",
-                           field="register.province")  # fmt: skip
+        raise InvalidEntry(
+            f"register.province: {province!r} is not a 3-digit code", field="register.province"
+        )
     persons, fact_date = _KIND_READERS[kind](read)
-    fact_date = fact_date or read.date("occurred_on") or PartialDate.of(registered_on)
+    fact_date = fact_date or read.partial_date("occurred_on") or PartialDate.of(registered_on)
     if fact_date.earliest > registered_on:
         raise InvalidDate(
             f"occurred_on: the fact ({fact_date}) cannot be after its registration "
@@ -234,7 +256,7 @@ def _birth(read: _Reader) -> tuple[Persons, PartialDate | None]:
     assert child is not None
     if child.sex is None:
         raise InvalidEntry("child.sex: required field is missing", field="child.sex")
-    born = read.date("child.birth_date") or read.date("occurred_on", required=True)
+    born = read.partial_date("child.birth_date") or read.partial_date("occurred_on", required=True)
     assert born is not None and child.pin is not None
     child.pin.check_agrees(None, born.year, "child.pin")
     persons: Persons = {"child": PersonRef(child.pin, child.full_name, child.sex, born)}
@@ -256,7 +278,7 @@ def _marriage(read: _Reader) -> tuple[Persons, PartialDate | None]:
         persons[f"spouse{i}"] = spouse
     if persons["spouse0"].pin == persons["spouse1"].pin:
         raise InvalidEntry("spouses: both spouses have the same PIN", field="spouses.1.pin")
-    return persons, read.date("occurred_on", required=True)
+    return persons, read.partial_date("occurred_on", required=True)
 
 
 def _divorce(read: _Reader) -> tuple[Persons, PartialDate | None]:
@@ -266,19 +288,20 @@ def _divorce(read: _Reader) -> tuple[Persons, PartialDate | None]:
     else:
         spouses = read.value("spouses", required=True)
         if not isinstance(spouses, list) or len(spouses) != 2:
-            raise InvalidEntry("spouses: a divorce names the marriage or its two spouses",
-                               field="spouses")  # fmt: skip
+            raise InvalidEntry(
+                "spouses: a divorce names the marriage or its two spouses", field="spouses"
+            )
         for i, spouse in enumerate(spouses):
             pin = spouse.get("pin") if isinstance(spouse, dict) else spouse
             persons[f"spouse{i}"] = PersonRef(Pin.parse(pin, f"spouses.{i}"), "")
     read.text("court.decision", required=True)
-    return persons, read.date("court.effective_on", required=True)
+    return persons, read.partial_date("court.effective_on", required=True)
 
 
 def _death(read: _Reader) -> tuple[Persons, PartialDate | None]:
     deceased = read.person("deceased", pin_required=True)
     assert deceased is not None
-    return {"deceased": deceased}, read.date("death.date", required=True)
+    return {"deceased": deceased}, read.partial_date("death.date", required=True)
 
 
 def _parentage(read: _Reader) -> tuple[Persons, PartialDate | None]:
@@ -289,9 +312,10 @@ def _parentage(read: _Reader) -> tuple[Persons, PartialDate | None]:
     if parent.pin == child.pin:
         raise InvalidEntry("parent.pin: a person cannot be their own parent", field="parent.pin")
     if parent.sex is not None and parent.sex != ("F" if role.endswith("mother") else "M"):
-        raise InvalidEntry(f"role: a {role} must be {'F' if role.endswith('mother') else 'M'}",
-                           field="role")  # fmt: skip
-    return {"parent": parent, "child": child}, read.date("occurred_on")
+        raise InvalidEntry(
+            f"role: a {role} must be {'F' if role.endswith('mother') else 'M'}", field="role"
+        )
+    return {"parent": parent, "child": child}, read.partial_date("occurred_on")
 
 
 def _guardianship(read: _Reader) -> tuple[Persons, PartialDate | None]:
@@ -299,10 +323,11 @@ def _guardianship(read: _Reader) -> tuple[Persons, PartialDate | None]:
     guardian = read.person("guardian", pin_required=True)
     assert ward is not None and guardian is not None
     if ward.pin == guardian.pin:
-        raise InvalidEntry("guardian.pin: a person cannot be their own guardian",
-                           field="guardian.pin")  # fmt: skip
+        raise InvalidEntry(
+            "guardian.pin: a person cannot be their own guardian", field="guardian.pin"
+        )
     read.text("guardianship.kind")
-    return {"ward": ward, "guardian": guardian}, read.date("occurred_on")
+    return {"ward": ward, "guardian": guardian}, read.partial_date("occurred_on")
 
 
 def _correction(read: _Reader) -> tuple[Persons, PartialDate | None]:
@@ -314,13 +339,15 @@ def _correction(read: _Reader) -> tuple[Persons, PartialDate | None]:
         raise InvalidEntry("changes: a correction lists at least one change", field="changes")
     for i, change in enumerate(changes):
         if not isinstance(change, dict) or not change.get("field"):
-            raise InvalidEntry(f"changes.{i}.field: required field is missing",
-                               field=f"changes.{i}.field")  # fmt: skip
+            raise InvalidEntry(
+                f"changes.{i}.field: required field is missing", field=f"changes.{i}.field"
+            )
         if "after" not in change:
-            raise InvalidEntry(f"changes.{i}.after: required field is missing",
-                               field=f"changes.{i}.after")  # fmt: skip
+            raise InvalidEntry(
+                f"changes.{i}.after: required field is missing", field=f"changes.{i}.after"
+            )
     read.text("basis", required=True)
-    return {"subject": PersonRef(subject, "")}, read.date("occurred_on")
+    return {"subject": PersonRef(subject, "")}, read.partial_date("occurred_on")
 
 
 _KIND_READERS = {

@@ -53,8 +53,9 @@ class StagedEntry(Aggregate):
             aggregate.status, aggregate.decided_by = REJECTED, self.by
             aggregate.reason = {"code": "rejected-by-approver", "detail": self.reason}
 
-    def __init__(self, content: dict[str, Any], content_hash: str, entered_by: str,
-                 batch: str | None) -> None:  # fmt: skip
+    def __init__(
+        self, content: dict[str, Any], content_hash: str, entered_by: str, batch: str | None
+    ) -> None:
         self.content = content
         self.content_hash = content_hash
         self.entered_by = entered_by
@@ -65,10 +66,22 @@ class StagedEntry(Aggregate):
         self.reason: dict[str, str] | None = None
 
     @classmethod
-    def stage(cls, reference: Reference, content: dict[str, Any], content_hash: str,
-              entered_by: str, batch: str | None = None) -> StagedEntry:  # fmt: skip
-        return cls._create(cls.Staged, id=entry_id(reference), content=content,
-                           content_hash=content_hash, entered_by=entered_by, batch=batch)  # fmt: skip
+    def stage(
+        cls,
+        reference: Reference,
+        content: dict[str, Any],
+        content_hash: str,
+        entered_by: str,
+        batch: str | None = None,
+    ) -> StagedEntry:
+        return cls._create(
+            cls.Staged,
+            id=entry_id(reference),
+            content=content,
+            content_hash=content_hash,
+            entered_by=entered_by,
+            batch=batch,
+        )
 
     def approve(self, by: str, act: str) -> None:
         self.trigger_event(self.Approved, by=by, act=act)

@@ -183,8 +183,12 @@ class Person(Aggregate):
         live = self.live_facts()
         ended = {f["opened"] for f in live if f["kind"] == "guardianship_ended"}
         for fact in live:
-            if (fact["kind"] == "guardianship_opened" and fact["role"] == "ward"
-                    and fact["other"] == guardian and fact["act"] not in ended):  # fmt: skip
+            if (
+                fact["kind"] == "guardianship_opened"
+                and fact["role"] == "ward"
+                and fact["other"] == guardian
+                and fact["act"] not in ended
+            ):
                 return fact
         return None
 
@@ -193,5 +197,12 @@ def _precision(date: PartialDate) -> int:
     return (date.month is not None) + (date.day is not None)
 
 
-__all__ = ["ADOPTIVE_ROLES", "BLOOD_ROLES", "PARENT_ROLES", "DatedFact", "MarriageSpan",
-           "Person", "person_id"]  # fmt: skip
+__all__ = [
+    "ADOPTIVE_ROLES",
+    "BLOOD_ROLES",
+    "PARENT_ROLES",
+    "DatedFact",
+    "MarriageSpan",
+    "Person",
+    "person_id",
+]

@@ -7,8 +7,18 @@ from dataclasses import dataclass
 from lifeledger.domain.errors import InvalidPin, PinMismatch
 from lifeledger.domain.provinces import PROVINCES
 
-_CENTURY_OF_DIGIT = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100, 5: 2100,
-                     6: 2200, 7: 2200, 8: 2300, 9: 2300}  # fmt: skip
+_CENTURY_OF_DIGIT = {
+    0: 1900,
+    1: 1900,
+    2: 2000,
+    3: 2000,
+    4: 2100,
+    5: 2100,
+    6: 2200,
+    7: 2200,
+    8: 2300,
+    9: 2300,
+}
 
 
 @dataclass(frozen=True)

@@ -130,10 +130,22 @@ class Registration(Aggregate):
     def correct(self, correction: str, changes: list[dict[str, Any]]) -> None:
         self.trigger_event(self.Corrected, correction=correction, changes=changes)
 
-    def revoke(self, decision: str, decided_on: str, authority: str, reason: str,
-               recorded_by: dict[str, Any]) -> None:  # fmt: skip
-        self.trigger_event(self.Revoked, decision=decision, decided_on=decided_on,
-                           authority=authority, reason=reason, recorded_by=recorded_by)  # fmt: skip
+    def revoke(
+        self,
+        decision: str,
+        decided_on: str,
+        authority: str,
+        reason: str,
+        recorded_by: dict[str, Any],
+    ) -> None:
+        self.trigger_event(
+            self.Revoked,
+            decision=decision,
+            decided_on=decided_on,
+            authority=authority,
+            reason=reason,
+            recorded_by=recorded_by,
+        )
 
 
 EVENT_OF_KIND: dict[str, type[Registration.Registered]] = {

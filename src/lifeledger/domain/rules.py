@@ -92,8 +92,9 @@ def parent_sex_fits_role(pin: str, sex: str, role: str) -> None:
         )
 
 
-def parent_older(parent: str, parent_born: PartialDate, role: str, child: str,
-                 born: PartialDate) -> None:  # fmt: skip
+def parent_older(
+    parent: str, parent_born: PartialDate, role: str, child: str, born: PartialDate
+) -> None:
     if not parent_born.earliest < born.latest:
         raise ParentNotOlder(
             f"{role} {parent} (born {parent_born}) is not older than the child "
@@ -208,15 +209,17 @@ def man_and_woman(a: str, sex_a: str, b: str, sex_b: str) -> None:
         )
 
 
-def marriage_end(span: MarriageSpan, own_death: PartialDate | None,
-                 spouse_death: PartialDate | None) -> date | None:  # fmt: skip
+def marriage_end(
+    span: MarriageSpan, own_death: PartialDate | None, spouse_death: PartialDate | None
+) -> date | None:
     """The day a marriage ended: divorce, or either spouse's death; None while open."""
     ends = [d.earliest for d in (span.divorced_on, own_death, spouse_death) if d is not None]
     return min(ends) if ends else None
 
 
-def not_married_during(person: Person, start: PartialDate, end: date | None,
-                       died_on: DiedOn) -> None:  # fmt: skip
+def not_married_during(
+    person: Person, start: PartialDate, end: date | None, died_on: DiedOn
+) -> None:
     """The new marriage [start, end) must not overlap any other marriage of the person."""
     for span in person.marriages():
         other_end = marriage_end(span, person.died_on, died_on(span.spouse))
@@ -224,8 +227,10 @@ def not_married_during(person: Person, start: PartialDate, end: date | None,
             end is None or span.start.earliest < end
         )
         if overlaps:
-            since = f"since {span.start}" if span.start.earliest <= start.earliest else (
-                f"from {span.start}, while this marriage would still be open"
+            since = (
+                f"since {span.start}"
+                if span.start.earliest <= start.earliest
+                else (f"from {span.start}, while this marriage would still be open")
             )
             raise Bigamy(
                 f"marriage refused: {person.pin} is married to {span.spouse} {since} "
@@ -288,8 +293,14 @@ def banned_kinship(a: str, b: str, parents_of: ParentsOf, adoptive_of: ParentsOf
     return f"{name} (common ancestor {nearest})"
 
 
-def not_kin(a: str, b: str, parents_of: ParentsOf, adoptive_of: ParentsOf,
-            what: str = "marriage refused", ref: str = "") -> None:  # fmt: skip
+def not_kin(
+    a: str,
+    b: str,
+    parents_of: ParentsOf,
+    adoptive_of: ParentsOf,
+    what: str = "marriage refused",
+    ref: str = "",
+) -> None:
     relation = banned_kinship(a, b, parents_of, adoptive_of)
     if relation is not None:
         where = f" (registration {ref})" if ref else ""
@@ -301,9 +312,12 @@ def not_kin(a: str, b: str, parents_of: ParentsOf, adoptive_of: ParentsOf,
 
 
 def marriages_stay_lawful(
-    pins: Iterable[str], marriages_of: Callable[[str], list[MarriageSpan]],
-    parents_of: ParentsOf, adoptive_of: ParentsOf, what: str,
-) -> None:  # fmt: skip
+    pins: Iterable[str],
+    marriages_of: Callable[[str], list[MarriageSpan]],
+    parents_of: ParentsOf,
+    adoptive_of: ParentsOf,
+    what: str,
+) -> None:
     """A new parent link must not make an already recorded marriage one between kin."""
     for pin in pins:
         for span in marriages_of(pin):
@@ -357,4 +371,3 @@ def ward_needs_guardian(ward: Person | None, pin: str, kind: str, on: PartialDat
             f"kind 'minor' needs a ward under {ADULT_AGE}",
             pin=pin,
         )
-

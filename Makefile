@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test setup lint bench
+
+$(BIN)/lifeledger: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/lifeledger
+
+setup: $(BIN)/lifeledger
+
+## Set up, load the demo data into an empty ledger (SQLite by default), and serve.
+run: setup
+	$(BIN)/lifeledger demo
+	$(BIN)/lifeledger serve
+
+## Set up and run the whole test suite: lint, types, tests on SQLite and PostgreSQL.
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: setup
+	$(BIN)/python bench/ingest.py

@@ -1,0 +1,240 @@
+"""Import register exports (JSON Lines, gzip, CSV): stream, sort by fact date, save in batches.
+
+Lines are read one at a time and validated; the valid ones go to a temporary
+on-disk SQLite table keyed by (fact date, registration date, reference), so memory
+does not grow with the file and the order of the lines cannot change the result.
+They come back in that order in batches, each checked and saved in one
+transaction. Every line ends as accepted / duplicate / rejected / conflict; a re-run
+after a crash finds what was saved as duplicates and goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from lifeledger.commands import Recorder
+from lifeledger.domain.acts import Act, parse_act
+from lifeledger.domain.errors import InvalidEntry, LedgerError
+from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
+
+STATUSES = ("accepted", "duplicate", "rejected", "conflict")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Line:
+    path: str
+    number: int
+    text: str
+
+
+@dataclass
+class ImportSummary:
+    """The counts of an import; they add up to the number of lines."""
+
+    lines: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+
+    def as_dict(self) -> dict[str, int]:
+        return {"lines": self.lines, **self.counts}
+
+
+class Report:
+    """Rejected and conflicting lines with their reasons, one JSON object per line, so they can
+    be fixed and imported again."""
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        self.stream = stream
+
+    def write(self, line: Line, status: str, error: LedgerError, entry: Any = None) -> None:
+        if self.stream is None:
+            return
+        record = {
+            "status": status,
+            "path": line.path,
+            "line": line.number,
+            "code": error.code,
+            "reason": error.message,
+            "field": error.facts.get("field"),
+            "entry": entry if entry is not None else line.text,
+        }
+        self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def import_files(
+    ledger: Ledger,
+    paths: list[Path],
+    *,
+    approve_as: str | None = None,
+    entered_by: str = "import",
+    report: IO[str] | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import register exports into the ledger: recorded at once when `approve_as` names the
+    approving user, else staged for a second user's approval."""
+    summary, out = ImportSummary(), Report(report)
+    with tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp:
+        staging = _SortedLines(Path(tmp) / "lines.db")
+        for line in _read_all(paths):
+            summary.lines += 1
+            act = _validate(line, out)
+            if act is None:
+                summary.counts[REJECTED] += 1
+            else:
+                staging.add(act, line)
+        total, done = staging.count(), 0
+        for batch in staging.batches(ledger.settings.import_batch_size):
+            acts = [act for act, _ in batch]
+            for (act, line), outcome in zip(
+                batch, _save(ledger, acts, approve_as, entered_by), strict=True
+            ):
+                summary.counts[outcome.status] += 1
+                if outcome.error is not None and outcome.status in (REJECTED, CONFLICT):
+                    out.write(line, outcome.status, outcome.error, act.content)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        staging.close()
+    return summary
+
+
+def _save(
+    ledger: Ledger, acts: list[Act], approve_as: str | None, entered_by: str
+) -> list[Outcome]:
+    if approve_as is None:
+        return ledger.stage_many(acts, entered_by)
+    recorder = Recorder(
+        approve_as, role="approver", source="digitized", entered_by=entered_by, approves=True
+    )
+    return ledger.record_many(acts, recorder)
+
+
+def _validate(line: Line, report: Report) -> Act | None:
+    try:
+        raw = json.loads(line.text) if isinstance(line.text, str) else line.text
+    except json.JSONDecodeError as error:
+        report.write(line, REJECTED, InvalidEntry(f"line {line.number}: not JSON: {error.msg}"))
+        return None
+    try:
+        act = parse_act(raw)
+        _check_scan(act, Path(line.path).parent)
+    except LedgerError as error:
+        report.write(line, REJECTED, error, raw)
+        return None
+    return act
+
+
+def _check_scan(act: Act, base: Path) -> None:
+    """When the scanned page is at hand, its hash must match the one the entry gives."""
+    scan = act.get("source.scan")
+    if not isinstance(scan, dict) or not scan.get("path") or not scan.get("sha256"):
+        return
+    path = base / str(scan["path"])
+    if path.is_file():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != str(scan["sha256"]).lower():
+            raise InvalidEntry(
+                f"source.scan: {scan['path']} has sha256 {digest}, not {scan['sha256']}",
+                field="source.scan.sha256",
+            )
+
+
+class _SortedLines:
+    """An on-disk table of validated lines, read back in the order the rules are applied."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE lines (key TEXT, path TEXT, number INTEGER, text TEXT)")
+
+    def add(self, act: Act, line: Line) -> None:
+        key = "|".join(str(part) for part in act.sort_key())
+        text = json.dumps(act.content, ensure_ascii=False)
+        self.db.execute(
+            "INSERT INTO lines VALUES (?, ?, ?, ?)", (key, line.path, line.number, text)
+        )
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM lines").fetchone()[0])
+
+    def batches(self, size: int) -> Iterator[list[tuple[Act, Line]]]:
+        self.db.execute("CREATE INDEX lines_key ON lines (key, path, number)")
+        cursor = self.db.execute("SELECT path, number, text FROM lines ORDER BY key, path, number")
+        while rows := cursor.fetchmany(size):
+            yield [
+                (parse_act(json.loads(text)), Line(path, number, text))
+                for path, number, text in rows
+            ]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _read_all(paths: list[Path]) -> Iterator[Line]:
+    for path in paths:
+        if path.name.endswith(".csv") or path.name.endswith(".csv.gz"):
+            yield from _read_csv(path)
+        else:
+            yield from _read_jsonl(path)
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")
+
+
+def _read_jsonl(path: Path) -> Iterator[Line]:
+    with _open_text(path) as stream:
+        for number, text in enumerate(stream, start=1):
+            if text.strip():
+                yield Line(str(path), number, text.strip())
+
+
+def _read_csv(path: Path) -> Iterator[Line]:
+    """CSV with dotted column names (`child.pin`, `spouses.0.pin`): one nested entry per row."""
+    with _open_text(path) as stream:
+        for number, row in enumerate(csv.DictReader(stream), start=2):
+            entry: dict[str, Any] = {}
+            for column, value in row.items():
+                if column and value not in (None, ""):
+                    _put(entry, column.split("."), _csv_value(column, value))
+            yield Line(str(path), number, json.dumps(_lists(entry), ensure_ascii=False))
+
+
+_INTEGER_COLUMNS = ("page", "birth_year")
+
+
+def _csv_value(column: str, value: str) -> Any:
+    if column.rsplit(".", 1)[-1] in _INTEGER_COLUMNS and value.isdigit():
+        return int(value)
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+def _put(node: dict[str, Any], parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _lists(node: Any) -> Any:
+    """Objects whose keys are 0, 1, … (from `spouses.0.pin`) become lists."""
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _lists(v) for k, v in node.items()}
+    if converted and all(k.isdigit() for k in converted):
+        return [converted[k] for k in sorted(converted, key=int)]
+    return converted

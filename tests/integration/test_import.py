@@ -1,0 +1,203 @@
+"""Importing register exports: counts that add up, idempotent re-runs, order-free results,
+and a killed import that resumes to the same ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lifeledger.importers.register import import_files
+from lifeledger.ledger import Ledger
+from lifeledger.settings import Settings
+from tests.builders import a_birth, a_correction, a_death, a_divorce, a_marriage, a_pin
+from tests.conftest import NewDatabase
+from tests.ledger_state import ledger_events
+
+
+def families(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """`count` small families: two parents born, married, children born, some divorced/dead."""
+    rng = random.Random(seed)
+    entries: list[dict[str, Any]] = []
+    for family in range(count):
+        year = rng.randint(1940, 1980)
+        husband, wife = a_pin("M", year), a_pin("F", year + 2)
+        entries += [
+            a_birth(husband, f"{year}-03-0{1 + family % 9}"),
+            a_birth(wife, f"{year + 2}-07-1{family % 10}"),
+        ]
+        marriage = a_marriage(husband, wife, f"{year + 25}-05-20")
+        entries.append(marriage)
+        for child in range(rng.randint(0, 3)):
+            born = year + 27 + 2 * child
+            entries.append(
+                a_birth(
+                    a_pin("MF"[child % 2], born),
+                    f"{born}-0{1 + child}-15",
+                    mother=wife,
+                    father=husband,
+                )
+            )
+        if family % 4 == 1:
+            entries.append(a_divorce(marriage, f"{year + 40}-01-10"))
+        if family % 5 == 2:
+            entries.append(a_death(husband, f"{year + 60}-11-11"))
+        if family % 6 == 3:
+            last = _last_birth(entries)
+            given = last["child"]["given_name"]
+            change = {"field": "child.given_name", "before": given, "after": given + "h"}
+            entries.append(a_correction(last, last["child"]["pin"], [change], on="2021-01-05"))
+    return entries
+
+
+def _last_birth(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(e for e in reversed(entries) if e["kind"] == "birth")
+
+
+BAD_LINES = [
+    "{not json",
+    json.dumps({"kind": "birth", "register": {"authority": "X", "book": "1"}}),
+    json.dumps(a_birth("03419000000", "1990-01-01")),  # 11 digits
+    json.dumps(a_birth("003090000001", "1990-01-01")),  # unknown province
+    json.dumps(a_birth(a_pin("M", 1990), "1991-01-01")),  # PIN year disagrees
+]
+
+
+def write_export(path: Path, entries: list[dict[str, Any]], extra: list[str] = ()) -> Path:
+    lines = [json.dumps(e, ensure_ascii=False) for e in entries] + list(extra)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_counts_add_up_and_rejected_lines_are_reported(ledger: Ledger, tmp_path: Path) -> None:
+    entries = families(12)
+    export = write_export(tmp_path / "export.jsonl", entries, BAD_LINES)
+    report = tmp_path / "rejected.jsonl"
+    with report.open("w") as out:
+        summary = import_files(ledger, [export], approve_as="approver-1", report=out)
+
+    counts = summary.as_dict()
+    assert counts["lines"] == len(entries) + len(BAD_LINES)
+    assert counts["accepted"] == len(entries)
+    assert counts["rejected"] == len(BAD_LINES)
+    assert (
+        counts["accepted"] + counts["duplicate"] + counts["rejected"] + counts["conflict"]
+        == counts["lines"]
+    )
+    reported = [json.loads(line) for line in report.read_text().splitlines()]
+    assert sorted(r["code"] for r in reported) == sorted(
+        ["invalid-entry", "invalid-entry", "invalid-pin", "invalid-pin", "pin-mismatch"]
+    )
+    assert all(r["reason"] and r["line"] for r in reported)
+
+
+def test_importing_the_same_file_twice_changes_nothing(ledger: Ledger, tmp_path: Path) -> None:
+    entries = families(10)
+    export = write_export(tmp_path / "export.jsonl", entries)
+    first = import_files(ledger, [export], approve_as="approver-1").as_dict()
+    before = ledger_events(ledger)
+    second = import_files(ledger, [export], approve_as="approver-1").as_dict()
+
+    assert first["accepted"] == len(entries)
+    assert second == {
+        "lines": len(entries),
+        "accepted": 0,
+        "duplicate": len(entries),
+        "rejected": 0,
+        "conflict": 0,
+    }
+    assert ledger_events(ledger) == before
+
+
+def test_a_shuffled_file_gives_the_same_ledger(new_database: NewDatabase, tmp_path: Path) -> None:
+    entries = families(15)
+    shuffled = entries[:]
+    random.Random(3).shuffle(shuffled)
+    results = []
+    for name, lines in (("ordered", entries), ("shuffled", shuffled)):
+        app = Ledger(Settings(database_url=new_database()))
+        import_files(app, [write_export(tmp_path / f"{name}.jsonl", lines)], approve_as="ap-1")
+        results.append(ledger_events(app))
+        app.close()
+    assert results[0] == results[1]
+    assert len(results[0]) > len(entries)
+
+
+def test_same_reference_with_other_content_is_a_conflict(ledger: Ledger, tmp_path: Path) -> None:
+    birth = a_birth(a_pin("F", 2000), "2000-01-01")
+    changed = {**birth, "child": {**birth["child"], "full_name": "Nguyễn Thị Khác"}}
+    export = write_export(tmp_path / "export.jsonl", [birth, changed])
+    counts = import_files(ledger, [export], approve_as="approver-1").as_dict()
+    assert (counts["accepted"], counts["conflict"]) == (1, 1)
+
+
+def test_without_approver_entries_are_staged_not_recorded(ledger: Ledger, tmp_path: Path) -> None:
+    entries = families(3)
+    export = write_export(tmp_path / "export.jsonl", entries)
+    counts = import_files(ledger, [export]).as_dict()
+    assert counts["accepted"] == len(entries)
+    pin = entries[0]["child"]["pin"]
+    assert ledger.person(pin) is None
+    again = import_files(ledger, [export]).as_dict()
+    assert again["duplicate"] == len(entries)
+
+
+def test_an_approver_cannot_approve_their_own_entries(ledger: Ledger, tmp_path: Path) -> None:
+    export = write_export(tmp_path / "export.jsonl", families(1))
+    counts = import_files(ledger, [export], approve_as="op-01").as_dict()
+    assert counts["rejected"] == counts["lines"]
+
+
+def test_killed_import_resumes_to_the_same_ledger(
+    new_database: NewDatabase, tmp_path: Path
+) -> None:
+    export = write_export(tmp_path / "export.jsonl", families(400, seed=11))
+    clean_url, killed_url = new_database(), new_database()
+    _run_import(clean_url, export)
+
+    process = _start_import(killed_url, export)
+    watcher = Ledger(Settings(database_url=killed_url))
+    deadline = time.monotonic() + 60
+    while watcher.position() < 300 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = watcher.position()
+    _run_import(killed_url, export)
+
+    clean = Ledger(Settings(database_url=clean_url))
+    assert 0 < partial < clean.position()
+    assert ledger_events(watcher) == ledger_events(clean)
+    watcher.close()
+    clean.close()
+
+
+def _start_import(url: str, export: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LIFELEDGER_DATABASE_URL": url, "LIFELEDGER_IMPORT_BATCH_SIZE": "20"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lifeledger.cli",
+            "import",
+            str(export),
+            "--approve-as",
+            "ap-1",
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _run_import(url: str, export: Path) -> None:
+    process = _start_import(url, export)
+    _, errors = process.communicate(timeout=300)
+    assert process.returncode == 0, errors.decode()
