@@ -62,9 +62,13 @@ def import_command(
         out = stack.enter_context(report.open("w", encoding="utf-8")) if report else None
         progress = _progress_bar(stack, "importing") if sys.stderr.isatty() else None
         summary = import_files(
-            ledger, paths, approve_as=approve_as, entered_by=entered_by or getpass.getuser(),
-            report=out, progress=progress,
-        )  # fmt: skip
+            ledger,
+            paths,
+            approve_as=approve_as,
+            entered_by=entered_by or getpass.getuser(),
+            report=out,
+            progress=progress,
+        )
     ledger.close()
     _print_summary(summary, as_json)
 
@@ -86,9 +90,15 @@ def demo() -> None:
 
 def _progress_bar(stack: ExitStack, what: str) -> Callable[[int, int], None]:
     bar = stack.enter_context(
-        Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                 console=err, transient=False)
-    )  # fmt: skip
+        Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        )
+    )
     task = bar.add_task(what, total=None)
 
     def update(done: int, total: int) -> None:

@@ -479,8 +479,50 @@ def apply_correction(work: Work, act: Act, correction: Registration) -> None:
     for person, values in _moved_facts(work, act, target):
         person.correct(str(target.id), values)
         work.add(person)
-    target.correct(str(correction.id), list(act.get("changes")))
+    target.correct(str(correction.id), with_full_names(target, list(act.get("changes"))))
     work.add(target)
+
+
+NAME_PARTS = ("family_name", "middle_name", "given_name")
+
+
+def with_full_names(target: Registration, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes, plus each person's full name recomposed when a name part changes and the
+    full name was those parts joined, so the act stays consistent (marked `derived`)."""
+    derived = []
+    prefixes = {
+        c["field"].rpartition(".")[0]
+        for c in changes
+        if c["field"].rpartition(".")[2] in NAME_PARTS
+    }
+    for prefix in sorted(prefixes):
+        person = target.current(prefix)
+        full_path = f"{prefix}.full_name"
+        if not isinstance(person, dict) or any(c["field"] == full_path for c in changes):
+            continue
+        if person.get("full_name") != _joined(person):
+            continue
+        after = {
+            **person,
+            **{
+                c["field"].rpartition(".")[2]: c["after"]
+                for c in changes
+                if c["field"].rpartition(".")[0] == prefix
+            },
+        }
+        derived.append(
+            {
+                "field": full_path,
+                "before": person["full_name"],
+                "after": _joined(after),
+                "derived": True,
+            }
+        )
+    return changes + derived
+
+
+def _joined(person: dict[str, Any]) -> str:
+    return " ".join(str(person[p]) for p in NAME_PARTS if person.get(p))
 
 
 def _recheck_moved_dates(person: Person, kind: str, values: dict[str, Any]) -> None:

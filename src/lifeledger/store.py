@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
 
@@ -99,3 +103,34 @@ def drop_database(url: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(parsed.dbname))
         )
+
+
+def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[StoredEvent]:
+    """All stored events of many aggregates in one query (the library reads one at a time),
+    ordered by aggregate and version."""
+    if not aggregate_ids:
+        return []
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(sql.Identifier(recorder.events_table_name))
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (aggregate_ids,))
+            rows = [
+                (r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                for r in cursor.fetchall()
+            ]
+        return [StoredEvent(*row) for row in rows]
+    found: list[StoredEvent] = []
+    for start in range(0, len(aggregate_ids), 500):
+        chunk = [i.hex for i in aggregate_ids[start : start + 500]]
+        query = (
+            f"SELECT originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} WHERE originator_id IN "
+            f"({','.join('?' * len(chunk))}) ORDER BY originator_id, originator_version"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, chunk)
+            found += [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in cursor.fetchall()]
+    return found

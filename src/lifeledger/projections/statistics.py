@@ -1,0 +1,59 @@
+"""Statistics: counts of acts by type × province × registration day × source, the figures a
+province reports during a digitization drive. A revoked act stops counting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeledger.domain.registration import Registration
+from lifeledger.projections.database import Tx
+from lifeledger.projections.runner import Envelope, Projection
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS ll_stat (
+        kind TEXT NOT NULL, province TEXT NOT NULL, registered_on TEXT NOT NULL,
+        source TEXT NOT NULL, acts BIGINT NOT NULL,
+        PRIMARY KEY (kind, province, registered_on, source))""",
+    """CREATE TABLE IF NOT EXISTS ll_stat_act (
+        act_id TEXT PRIMARY KEY, kind TEXT NOT NULL, province TEXT NOT NULL,
+        registered_on TEXT NOT NULL, source TEXT NOT NULL)""",
+)
+
+
+class StatisticsProjection(Projection):
+    name = "statistics"
+    tables = ("ll_stat", "ll_stat_act")
+    ddl = DDL
+
+    def apply(self, tx: Tx, envelope: Envelope) -> None:
+        event = envelope.event
+        if isinstance(event, Registration.Registered):
+            key = _key(event)
+            tx.execute(
+                "INSERT INTO ll_stat_act (act_id, kind, province, registered_on, source) "
+                "VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
+                (str(event.originator_id), *key),
+            )
+            _add(tx, key, 1)
+        elif isinstance(event, Registration.Revoked):
+            row = tx.row(
+                "SELECT kind, province, registered_on, source FROM ll_stat_act WHERE act_id = %s",
+                (str(event.originator_id),),
+            )
+            if row is not None:
+                _add(tx, (row["kind"], row["province"], row["registered_on"], row["source"]), -1)
+
+
+def _key(event: Registration.Registered) -> tuple[str, str, str, str]:
+    ref: dict[str, Any] = event.reference
+    province = str(ref.get("province") or str(ref["authority"])[:3])
+    return (event.kind, province, str(ref["registered_on"]), str(event.source.get("kind")))
+
+
+def _add(tx: Tx, key: tuple[str, str, str, str], delta: int) -> None:
+    tx.execute(
+        "INSERT INTO ll_stat (kind, province, registered_on, source, acts) "
+        "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (kind, province, registered_on, source) "
+        "DO UPDATE SET acts = ll_stat.acts + excluded.acts",
+        (*key, delta),
+    )
