@@ -201,6 +201,9 @@ class Ledger(Application[UUID]):
         ]
         pins = pins_of(acts)
         self._prefetch(work, refs + [person_id(p) for p in pins])
+        targets = [work.loaded.get(ref) for ref in refs]
+        pins |= {p for target in targets if isinstance(target, Registration) for p in target.pins}
+        self._prefetch(work, [person_id(p) for p in pins])
         for _ in range(2):
             related: set[str] = set()
             for pin in pins:

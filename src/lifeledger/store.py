@@ -113,10 +113,11 @@ def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Store
     if isinstance(recorder, PostgresApplicationRecorder):
         statement = sql.SQL(
             "SELECT originator_id, originator_version, topic, state FROM {} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
         ).format(sql.Identifier(recorder.events_table_name))
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (aggregate_ids,))
+            # One array literal: psycopg would escape each element of a list separately.
+            cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
             rows = [
                 (r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in cursor.fetchall()

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -51,6 +52,7 @@ REFERENCE_KEYS = ("authority", "book", "number")
 LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://lifeledger.example/ledger")
 
 
+@lru_cache(maxsize=200_000)
 def ledger_id(*parts: str) -> UUID:
     """A deterministic aggregate id: the store's uniqueness of ids enforces the natural key."""
     return uuid5(LEDGER_NAMESPACE, "|".join(parts))

@@ -66,6 +66,8 @@ class Registration(Aggregate):
         changes: list[dict[str, Any]]
 
         def apply(self, aggregate: Any) -> None:
+            # A copy: the created event's content must stay as it was registered.
+            aggregate.content = copy.deepcopy(aggregate.content)
             for change in self.changes:
                 set_path(aggregate.content, change["field"], change["after"])
             aggregate.corrections.append(self.correction)
@@ -97,7 +99,7 @@ class Registration(Aggregate):
         self.reference = reference
         self.occurred_on = occurred_on
         self.pins = pins
-        self.content = copy.deepcopy(content)
+        self.content = content
         self.source = source
         self.recorded_by = recorded_by
         self.content_hash = content_hash

@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import io
 import json
+import pickle
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -156,26 +157,22 @@ class _SortedLines:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE lines (key TEXT, path TEXT, number INTEGER, text TEXT)")
+        self.db.execute("CREATE TABLE lines (key TEXT, path TEXT, number INTEGER, act BLOB)")
 
     def add(self, act: Act, line: Line) -> None:
         key = "|".join(str(part) for part in act.sort_key())
-        text = json.dumps(act.content, ensure_ascii=False)
-        self.db.execute(
-            "INSERT INTO lines VALUES (?, ?, ?, ?)", (key, line.path, line.number, text)
-        )
+        # Pickled: the act was validated already; reading it back must not redo that work.
+        row = (key, line.path, line.number, pickle.dumps(act))
+        self.db.execute("INSERT INTO lines VALUES (?, ?, ?, ?)", row)
 
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM lines").fetchone()[0])
 
     def batches(self, size: int) -> Iterator[list[tuple[Act, Line]]]:
         self.db.execute("CREATE INDEX lines_key ON lines (key, path, number)")
-        cursor = self.db.execute("SELECT path, number, text FROM lines ORDER BY key, path, number")
+        cursor = self.db.execute("SELECT path, number, act FROM lines ORDER BY key, path, number")
         while rows := cursor.fetchmany(size):
-            yield [
-                (parse_act(json.loads(text)), Line(path, number, text))
-                for path, number, text in rows
-            ]
+            yield [(pickle.loads(act), Line(path, number, "")) for path, number, act in rows]
 
     def close(self) -> None:
         self.db.close()
