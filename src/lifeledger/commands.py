@@ -303,7 +303,7 @@ def _death(work: Work, act: Act) -> Links:
     pin, died = _pin(act.persons["deceased"]), act.fact_date
     person = work.person(pin)
     rules.death_not_registered(person, pin)
-    rules.death_after_life(person, pin, died)
+    rules.death_after_life(person, pin, died, _born(person, act.persons["deceased"]))
     return [(pin, {"role": "deceased", "on": str(died)})]
 
 
@@ -369,7 +369,7 @@ def _correction(work: Work, act: Act) -> Links:
     for i, change in enumerate(act.get("changes")):
         _check_change(target, change, i)
     for person, values in _moved_facts(work, act, target):
-        _recheck_moved_dates(person, target.kind, values)
+        _recheck_moved_dates(person, target, values)
     return []
 
 
@@ -525,13 +525,20 @@ def _joined(person: dict[str, Any]) -> str:
     return " ".join(str(person[p]) for p in NAME_PARTS if person.get(p))
 
 
-def _recheck_moved_dates(person: Person, kind: str, values: dict[str, Any]) -> None:
+def _recheck_moved_dates(person: Person, target: Registration, values: dict[str, Any]) -> None:
+    """Re-check the rules a moved birth or death date touches, for this person's role in it:
+    the child's own birth, a parent of that child, or the deceased."""
     if "on" not in values:
         return
     moved = PartialDate.parse(str(values["on"]))
-    if kind == "birth" and person.birth is not None:
+    fact = person.facts[str(target.id)]
+    if target.kind == "birth" and fact["role"] == "child":
         rules.facts_after_birth(person, moved)
-    elif kind == "death" and person.death is not None:
+    elif target.kind == "birth" and fact["role"] in BLOOD_ROLES:
+        child = str(fact["other"])
+        rules.parent_older(person.pin, person.born_on, fact["role"], child, moved)
+        rules.parent_alive_at_birth(person, fact["role"], moved, child)
+    elif target.kind == "death":
         rules.death_after_life(person, person.pin, moved)
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from lifeledger.commands import Recorder, Work, pins_of, record
 from lifeledger.domain.acts import PARENT_ROLES, Act, Reference, parse_act
@@ -61,6 +61,18 @@ class Ledger(Application[UUID]):
         self.settings = settings or Settings()
         url = DatabaseUrl.parse(self.settings.database_url)
         super().__init__(env={**url.eventsourcing_env(self.settings.pool_size), **(env or {})})
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, collecting events without its per-object runtime protocol
+        checks (a quarter of the time of a large batch): we only ever save aggregates."""
+        processing = ProcessingEvent[UUID]()
+        for aggregate in objs:
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._notify(recordings)
+        return recordings
 
     # Commands
 

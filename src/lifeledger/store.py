@@ -4,6 +4,7 @@ databases (tests and benchmarks make their own)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ class DatabaseUrl:
             "POSTGRES_CONNECT_TIMEOUT": "10",
             # Off on purpose: with it on, applications in one schema write into each other's tables.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "APPLICATION_RECORDER_TOPIC": "lifeledger.store:ColumnArrayRecorder",
         }
 
     def conninfo(self, dbname: str | None = None) -> str:
@@ -88,6 +90,34 @@ class DatabaseUrl:
     def with_dbname(self, dbname: str) -> str:
         auth = self.user + (f":{self.password}" if self.password else "")
         return f"postgresql://{auth}@{self.host}:{self.port}/{dbname}"
+
+
+class ColumnArrayRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder, inserting a batch as four column arrays instead of one
+    array of composite values: same statement shape, table lock and NOTIFY, but psycopg dumps
+    plain arrays in C, where it escapes composite values one field at a time in Python
+    (measured: the insert path about twice as fast for large batches)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.insert_columns_statement = sql.SQL(
+            "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::uuid[], %s::integer[], %s::text[], %s::bytea[]) "
+            "RETURNING notification_id"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        curs.execute(self.insert_columns_statement, columns, binary=True)
 
 
 def create_database(url: str) -> None:

@@ -35,7 +35,7 @@ class PartialDate:
         year, month, day = (int(g) if g else None for g in match.groups())
         assert year is not None
         try:
-            date(year, month or 1, day or 1)
+            date(year, 1 if month is None else month, 1 if day is None else day)
         except ValueError:
             raise InvalidDate(f"{field}: {text!r} is not a calendar date", field=field) from None
         if year < 1800:

@@ -31,7 +31,9 @@ class Pin:
     def parse(cls, text: object, field: str = "pin") -> Pin:
         value = str(text).strip() if text is not None else ""
         if len(value) != 12 or not value.isdigit():
-            raise InvalidPin(f"{field}: {value!r} is not 12 digits", field=field, pin=value)
+            raise InvalidPin(
+                f"{field}: {value!r} is not 12 digits", field=field, pin=value, part="length"
+            )
         if value[:3] not in PROVINCES:
             raise InvalidPin(
                 f"{field}: {value} has unknown province code {value[:3]}",

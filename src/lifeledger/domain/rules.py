@@ -147,11 +147,13 @@ def death_not_registered(person: Person | None, pin: str) -> None:
         )
 
 
-def death_after_life(person: Person | None, pin: str, died: PartialDate) -> None:
-    """Not before birth; no act of the person dated after the death (father: 300 days)."""
-    if person is None:
-        return
-    born = person.born_on
+def death_after_life(
+    person: Person | None, pin: str, died: PartialDate, born: PartialDate | None = None
+) -> None:
+    """Not before birth; no act of the person dated after the death (father: 300 days).
+    Without a birth on record, the birth is as the act states it, else the PIN's year."""
+    if born is None:
+        born = person.born_on if person else PartialDate(Pin(pin).birth_year)
     if surely_before(died, born):
         raise DeathBeforeBirth(
             f"death refused: {pin} would die on {died}, before being born on {born}",
@@ -159,8 +161,10 @@ def death_after_life(person: Person | None, pin: str, died: PartialDate) -> None
             died=str(died),
             born=str(born),
         )
+    if person is None:
+        return
     for fact in person.dated_facts():
-        if fact.kind == "guardianship_ended":
+        if fact.kind in ("guardianship_ended", "death"):  # a correction moves the death itself
             continue
         slack = FATHER_POSTHUMOUS_DAYS if (fact.kind, fact.role) == ("birth", "father") else 0
         if surely_after(fact.on, died, slack):
@@ -351,8 +355,8 @@ def divorce_allowed(span: MarriageSpan, effective: PartialDate, end: date | None
 
 
 def guardian_capable(guardian: Person | None, pin: str, on: PartialDate) -> None:
-    born = guardian.born_on if guardian else None
-    if born is not None and greatest_possible_age(born, on) < ADULT_AGE:
+    born = guardian.born_on if guardian else PartialDate(Pin(pin).birth_year)
+    if greatest_possible_age(born, on) < ADULT_AGE:
         raise GuardianNotAdult(
             f"guardianship refused: guardian {pin} (born {born}) is under {ADULT_AGE} on {on}",
             pin=pin,
