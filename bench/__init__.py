@@ -1,0 +1,1 @@
+"""Benchmarks and data generators (`bench.generate_export`, `bench.check_export`, ...)."""

@@ -1,0 +1,53 @@
+"""The `lifeledger` command as an operator runs it: exit codes, JSON counts, demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.builders import a_birth, a_pin
+
+
+def lifeledger(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LIFELEDGER_DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "lifeledger.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_import_prints_counts_as_json(database_url: str, tmp_path: Path) -> None:
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps(a_birth(a_pin("F", 1999), "1999-09-09")) + "\n")
+    done = lifeledger(database_url, "import", str(export), "--approve-as", "ap-1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"lines": 1, "accepted": 1, "duplicate": 0,
+                                       "rejected": 0, "conflict": 0}  # fmt: skip
+
+
+def test_import_with_rejected_lines_exits_non_zero_and_reports_them(
+    database_url: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.jsonl"
+    export.write_text("{broken\n")
+    report = tmp_path / "report.jsonl"
+    done = lifeledger(database_url, "import", str(export), "--report", str(report), "--json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["rejected"] == 1
+    assert "not JSON" in json.loads(report.read_text())["reason"]
+
+
+def test_import_of_a_missing_file_names_it_and_changes_nothing(database_url: str) -> None:
+    done = lifeledger(database_url, "import", "/nonexistent/export.jsonl")
+    assert done.returncode == 2
+    assert "/nonexistent/export.jsonl" in done.stderr
+
+
+def test_demo_loads_once_into_an_empty_ledger(database_url: str) -> None:
+    first = lifeledger(database_url, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "rejected: 0" in first.stdout and "conflict: 0" in first.stdout
+    second = lifeledger(database_url, "demo")
+    assert second.returncode == 0
+    assert "not loaded" in second.stderr
