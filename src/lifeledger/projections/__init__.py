@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 class Projections(Queries):
     """The read models of a ledger, the runner that keeps them, and their queries."""
 
-    def __init__(self, ledger: Ledger, batch_size: int = 2000) -> None:
+    def __init__(self, ledger: Ledger, batch_size: int | None = None) -> None:
         self.ledger = ledger
         self.db = ViewDatabase(ledger.settings.database_url, pool_size=ledger.settings.pool_size)
-        self.runner = Runner(
-            ledger, self.db, [RegistryProjection(), StatisticsProjection()], batch_size=batch_size
-        )
+        # Batches of events per transaction: large on PostgreSQL (throughput); smaller on
+        # SQLite, where a batch holds the one write lock that the ledger's writers wait for.
+        size = batch_size or (10_000 if self.db.postgres else 2_000)
+        projections = [RegistryProjection(), StatisticsProjection()]
+        self.runner = Runner(ledger, self.db, projections, batch_size=size)
         self.follower: Follower | None = None
         super().__init__(self.db, self.runner)
 
@@ -40,6 +42,7 @@ class Projections(Queries):
     def close(self) -> None:
         if self.follower is not None:
             self.follower.stop()
+        self.runner.close()
         self.db.close()
 
 

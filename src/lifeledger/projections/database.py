@@ -6,6 +6,8 @@ portable types (TEXT, BIGINT, JSON kept as TEXT); rows come back as dicts.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,23 +20,89 @@ from psycopg_pool import ConnectionPool
 from lifeledger.store import DatabaseUrl
 
 Row = dict[str, Any]
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
+def dumps(value: Any) -> str:
+    """JSON text as the read models store it (sorted keys, UTF-8 kept)."""
+    return _JSON.encode(value)
+
+
+_INSERT = re.compile(
+    r"\s*INSERT INTO (\w+) \(([^()]*)\) VALUES \([%s, ]*\)(.*)", re.IGNORECASE | re.DOTALL
+)
+_ROWS_PER_INSERT = 5000
 
 
 class Tx:
-    """A transaction on the read models' database."""
+    """A transaction on the read models' database.
 
-    def __init__(self, cursor: Any, postgres: bool) -> None:
+    `defer` queues a write to run later with its table's other queued writes, as one
+    `executemany` per statement: a projection writes a batch of events in a few round trips
+    (on PostgreSQL an INSERT of many rows is sent as one `INSERT … SELECT FROM unnest(arrays)`,
+    one statement per 5,000 rows instead of one per row; rows of one INSERT … ON CONFLICT DO
+    UPDATE must then have distinct keys).
+    Writes to one table keep their order; writes to different tables are independent (no
+    statement of ours reads one table to write another). Any other statement, and the end of
+    the transaction, runs the queued writes first, so reads always see them.
+    """
+
+    def __init__(self, cursor: Any, postgres: bool, types: dict[str, dict[str, str]]) -> None:
         self._cursor = cursor
         self.postgres = postgres
+        self._types = types
+        self._deferred: dict[str, list[tuple[str, list[Sequence[Any]]]]] = {}
+
+    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
+        """Queue a write to `table` (see the class docstring)."""
+        queued = self._deferred.setdefault(table, [])
+        if queued and queued[-1][0] == statement:
+            queued[-1][1].append(params)
+        else:
+            queued.append((statement, [params]))
+
+    def flush(self) -> None:
+        """Run the queued writes."""
+        deferred, self._deferred = self._deferred, {}
+        for queued in deferred.values():
+            for statement, rows in queued:
+                self._write_many(statement, rows)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.flush()
         self._cursor.execute(self._portable(statement), params)
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
+        self.flush()
+        self._write_many(statement, rows)
+
+    def _write_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        insert = _INSERT.match(statement) if self.postgres and len(rows) > 1 else None
+        if insert is None:
             self._cursor.executemany(self._portable(statement), rows)
+            return
+        table, columns, tail = insert.group(1), insert.group(2), insert.group(3)
+        types = self._column_types(table)
+        arrays = ", ".join(f"%b::{types[column.strip()]}[]" for column in columns.split(","))
+        unnest = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){tail}"
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            self._cursor.execute(unnest, [list(values) for values in zip(*chunk, strict=True)])
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        if table not in self._types:
+            self._cursor.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = %s AND table_schema = current_schema()",
+                (table,),
+            )
+            self._types[table] = {r["column_name"]: r["data_type"] for r in self._cursor}
+        return self._types[table]
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.flush()
         self._cursor.execute(self._portable(statement), params)
         if self.postgres:
             return list(self._cursor.fetchall())
@@ -61,6 +129,9 @@ class ViewDatabase:
         self.url = DatabaseUrl.parse(url)
         self.postgres = self.url.is_postgres
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []  # SQLite: one per thread
+        self._types: dict[str, dict[str, str]] = {}  # PostgreSQL column types, per table
         self._pool: ConnectionPool[Any] | None = None
         if self.postgres:
             self._pool = ConnectionPool(
@@ -76,12 +147,16 @@ class ViewDatabase:
         """One transaction; `lock` takes SQLite's write lock at once (PostgreSQL locks rows)."""
         if self._pool is not None:
             with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-                yield Tx(cursor, postgres=True)
+                tx = Tx(cursor, postgres=True, types=self._types)
+                yield tx
+                tx.flush()
             return
         conn = self._sqlite()
         conn.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
         try:
-            yield Tx(conn.cursor(), postgres=False)
+            tx = Tx(conn.cursor(), postgres=False, types=self._types)
+            yield tx
+            tx.flush()
         except BaseException:
             conn.rollback()
             raise
@@ -105,12 +180,15 @@ class ViewDatabase:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
         return conn
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:  # every thread's
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeledger.domain.acts import get_path
-from lifeledger.projections import person_view
+from lifeledger.projections import graph, lookups, person_view, search
 from lifeledger.projections.database import Row, Tx, ViewDatabase
+from lifeledger.projections.identity import load_acts
 from lifeledger.projections.runner import Runner
 
 
@@ -21,7 +22,7 @@ class Read:
 
 
 class Queries:
-    """Person, life chain and correction lookups."""
+    """Person, life chain, family, search, registry and statistics lookups."""
 
     def __init__(self, db: ViewDatabase, runner: Runner) -> None:
         self.db = db
@@ -32,22 +33,18 @@ class Queries:
         return int(row["position"]) if row else 0
 
     def person(self, pin: str, as_of: str | None = None) -> Read:
-        """The person's current document, or as the ledger stood on `as_of` (None: unknown)."""
+        """The person's document now, or as the ledger stood on `as_of` (None: unknown).
+        It is assembled from the person's acts and the family graph's rows at read time."""
         with self.db.transaction() as tx:
             position = self._position(tx)
-            if as_of is None:
-                row = tx.row("SELECT doc FROM ll_person WHERE pin = %s", (pin,))
-                return Read(json.loads(row["doc"]) if row else None, position)
-            rows = person_view.load(tx, {pin}, as_of)
-            if not rows.acts.get(pin):
-                return Read(None, position)
-            return Read(person_view.build({pin}, rows)[pin], position)
+            documents = person_view.build({pin}, person_view.load(tx, {pin}, as_of))
+            return Read(documents.get(pin), position)
 
     def timeline(self, pin: str, as_of: str | None = None) -> Read:
         """The person's acts in fact-date order, each with its reference, source and corrections."""
         with self.db.transaction() as tx:
             position = self._position(tx)
-            acts = person_view.load(tx, {pin}, as_of).acts.get(pin, [])
+            acts = load_acts(tx, [pin], as_of).get(pin, [])
             if not acts:
                 return Read(None, position)
             trail = self._corrections_of(tx, [a["act_id"] for a in acts], as_of)
@@ -60,7 +57,7 @@ class Queries:
         with self.db.transaction() as tx:
             position = self._position(tx)
             acts = tx.rows(
-                "SELECT a.act_id, a.kind, a.authority, a.book, a.number, a.original "
+                "SELECT a.act_id, a.kind, a.authority, a.book, a.number, a.original, a.content "
                 "FROM ll_act_person ap JOIN ll_act a ON a.act_id = ap.act_id WHERE ap.pin = %s "
                 "ORDER BY a.fact_sort",
                 (pin,),
@@ -76,6 +73,64 @@ class Queries:
                 ],
                 position,
             )
+
+    def family(self, pin: str, depth: int = 2) -> Read:
+        """Ancestors and descendants to `depth` generations as a graph (see `graph.family`)."""
+        with self.db.transaction() as tx:
+            return Read(graph.family(tx, pin, depth), self._position(tx))
+
+    def relationship(self, a: str, b: str) -> Read:
+        """How b is related to a, named from a's point of view: "b is a's <relation>"
+        (e.g. a's "mother", "first cousins", "brother-in-law"; see `graph.relationship`)."""
+        with self.db.transaction() as tx:
+            return Read(graph.relationship(tx, a, b), self._position(tx))
+
+    def search(
+        self,
+        q: str | None,
+        birth_date: str | None = None,
+        birth_year: int | None = None,
+        province: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> Read:
+        """Persons by name (with or without diacritics) or registration reference, ranked and
+        paginated: {"total", "items"} (see `search`)."""
+        wanted = search.criteria(q, birth_date, birth_year, province)
+        reference = search.reference_in(q)
+        with self.db.transaction() as tx:
+            if reference is not None:
+                return Read(search.by_reference(tx, *reference), self._position(tx))
+            return Read(search.by_name(tx, wanted, limit, offset), self._position(tx))
+
+    def registration(self, authority: str, book: str, number: str) -> Read:
+        """The act registered under this reference, with its persons and corrections."""
+        with self.db.transaction() as tx:
+            act = lookups.registration(tx, authority, book, number)
+            if act is not None:
+                act["corrections"] = self._corrections_of(tx, [act["act_id"]], None).get(
+                    act["act_id"], []
+                )
+            return Read(act, self._position(tx))
+
+    def book(self, authority: str, book: str) -> Read:
+        """A registration book's numbers: present, missing, duplicated (see `lookups.book`)."""
+        with self.db.transaction() as tx:
+            return Read(lookups.book(tx, authority, book), self._position(tx))
+
+    def statistics(
+        self, province: str | None = None, since: str | None = None, until: str | None = None
+    ) -> Read:
+        """Counts of acts by kind, province, registration day and source, with the rows."""
+        with self.db.transaction() as tx:
+            data = lookups.statistics(tx, province, since, until)
+            return Read(data, self._position(tx, "statistics"))
+
+    def entries(self, status: str, limit: int = 50, after: int | None = 0) -> Read:
+        """Staged entries with this status (pending|conflict|approved|rejected) in ledger order,
+        after position `after`: a list; the next page is after the last one's position."""
+        with self.db.transaction() as tx:
+            return Read(lookups.entries(tx, status, limit, after or 0), self._position(tx))
 
     def _corrections_of(
         self,
@@ -138,7 +193,7 @@ def _timeline_entry(act: Row, corrections: list[dict[str, Any]]) -> dict[str, An
 
 
 def _field_histories(act: Row, corrections: list[dict[str, Any]]) -> dict[str, Any]:
-    original = json.loads(act["original"])
+    original = json.loads(act["original"] or act["content"])
     fields: dict[str, dict[str, Any]] = {}
     for change in corrections:
         history = fields.setdefault(

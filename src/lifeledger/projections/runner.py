@@ -10,10 +10,12 @@ stalls it); the library's SQLite recorder cannot notify, so there it polls.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS ll_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
+SCHEMA_DDL = "CREATE TABLE IF NOT EXISTS ll_schema (name TEXT PRIMARY KEY, schema TEXT NOT NULL)"
+SETUP_LOCK = 0x11FE1ED6E4
 
 
 @dataclass(frozen=True)
@@ -36,20 +40,32 @@ class Envelope:
 
     position: int
     event: Any
+    topic: str = ""
 
 
 class Projection:
-    """A read model: its tables, and how one event changes them."""
+    """A read model: its tables, and how a batch of events changes them."""
 
     name: str = ""
     tables: Sequence[str] = ()
     ddl: Sequence[str] = ()
+    topics: Sequence[str] = ()
+    """Prefixes of the event topics it reads (empty: all); the runner decodes no others."""
+    version: str = "1"
+    """Bump when what the projection writes changes without its DDL changing."""
 
-    def apply(self, tx: Tx, envelope: Envelope) -> None:
+    @property
+    def schema(self) -> str:
+        """Its tables' shape and its version: a change makes `setup` rebuild it from zero."""
+        text = "\n".join([self.version, *self.ddl])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def wants(self, topic: str) -> bool:
+        return not self.topics or topic.startswith(tuple(self.topics))
+
+    def apply_batch(self, tx: Tx, envelopes: Sequence[Envelope]) -> None:
+        """Apply a batch of events, in order, within the batch's transaction."""
         raise NotImplementedError
-
-    def finish(self, tx: Tx) -> None:
-        """Called once per batch, after its events (e.g. to refresh derived rows)."""
 
     def create(self, tx: Tx) -> None:
         for statement in self.ddl:
@@ -75,18 +91,39 @@ class Runner:
         self.projections = list(projections)
         self.batch_size = batch_size
         self.applied = threading.Condition()
+        self._helpers = ThreadPoolExecutor(
+            max(1, len(self.projections) - 1), thread_name_prefix="projections"
+        )
         self.setup()
 
+    def close(self) -> None:
+        self._helpers.shutdown()
+
     def setup(self) -> None:
+        """Create the tables; a projection whose schema changed since its tables were made is
+        dropped and starts again from zero (the next catch-up rebuilds it)."""
         with self.db.transaction(lock=True) as tx:
+            if tx.postgres:  # one process at a time creates or replaces the tables
+                tx.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             tx.execute(TRACKING_DDL)
+            tx.execute(SCHEMA_DDL)
             for projection in self.projections:
-                projection.create(tx)
-                tx.execute(
-                    "INSERT INTO ll_tracking (name, position) VALUES (%s, 0) "
-                    "ON CONFLICT (name) DO NOTHING",
-                    (projection.name,),
-                )
+                row = tx.row("SELECT schema FROM ll_schema WHERE name = %s", (projection.name,))
+                if row is None or row["schema"] != projection.schema:
+                    self._reset(tx, projection)
+                else:
+                    projection.create(tx)
+
+    def _reset(self, tx: Tx, projection: Projection) -> None:
+        projection.drop(tx)
+        projection.create(tx)
+        for table, column in (("ll_tracking", "position"), ("ll_schema", "schema")):
+            value = 0 if column == "position" else projection.schema
+            tx.execute(
+                f"INSERT INTO {table} (name, {column}) VALUES (%s, %s) "
+                f"ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}",
+                (projection.name, value),
+            )
 
     def positions(self) -> dict[str, int]:
         rows = self.db.rows("SELECT name, position FROM ll_tracking")
@@ -98,34 +135,52 @@ class Runner:
         return min(self.positions().values(), default=0)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Apply batches until every projection has reached the ledger's position."""
+        """Apply batches until every projection has reached the ledger's position; returns
+        how many events the batches covered. The next batch is read and decoded in a second
+        thread while one is applied (an event already applied, e.g. by another runner, is
+        skipped when its turn comes)."""
         total = 0
-        while True:
-            applied = self.run_batch()
-            total += applied
-            if progress and applied:
-                progress(total)
-            if not applied:
-                return total
+        with ThreadPoolExecutor(1, thread_name_prefix="projections-read") as reader:
+            upcoming = reader.submit(self._read, self.position() + 1)
+            while True:
+                notifications, envelopes = upcoming.result()
+                if not notifications:
+                    return total
+                upcoming = reader.submit(self._read, notifications[-1].id + 1)
+                self._apply(notifications[-1].id, envelopes)
+                total += len(notifications)
+                if progress:
+                    progress(total)
 
     def run_batch(self) -> int:
-        """One batch for each projection that is behind; returns the events applied."""
-        positions = self.positions()
-        start = min(positions.values(), default=0) + 1
-        notifications = self.ledger.recorder.select_notifications(
-            start=start, limit=self.batch_size
+        """One batch for each projection that is behind; returns how many events it covered
+        (0: every projection is at the ledger's position). Events another runner applied
+        meanwhile are skipped, never applied twice."""
+        notifications, envelopes = self._read(self.position() + 1)
+        if notifications:
+            self._apply(notifications[-1].id, envelopes)
+        return len(notifications)
+
+    def _read(self, start: int) -> tuple[list[Notification], list[Envelope]]:
+        notifications = list(
+            self.ledger.recorder.select_notifications(start=start, limit=self.batch_size)
         )
-        if not notifications:
-            return 0
-        envelopes = [self._envelope(n) for n in notifications]
-        applied = 0
-        for projection in self.projections:
-            applied = max(applied, self._apply_batch(projection, envelopes))
+        return notifications, self._envelopes(notifications)
+
+    def _apply(self, last: int, envelopes: list[Envelope]) -> None:
+        """Each projection applies the batch in its own transaction, the others in threads
+        of their own (one waits on the database while another computes)."""
+        first, *others = self.projections
+        running = [self._helpers.submit(self._apply_batch, p, envelopes, last) for p in others]
+        self._apply_batch(first, envelopes, last)
+        for each in running:
+            each.result()
         with self.applied:
             self.applied.notify_all()
-        return applied
 
-    def _apply_batch(self, projection: Projection, envelopes: list[Envelope]) -> int:
+    def _apply_batch(self, projection: Projection, envelopes: list[Envelope], last: int) -> int:
+        """Apply the events after the projection's position and move the position to `last`,
+        in one transaction; returns the position it had."""
         with self.db.transaction(lock=True) as tx:
             row = tx.row(
                 "SELECT position FROM ll_tracking WHERE name = %s"
@@ -133,19 +188,23 @@ class Runner:
                 (projection.name,),
             )
             done = int(row["position"]) if row else 0
-            todo = [e for e in envelopes if e.position > done]
-            for envelope in todo:
-                projection.apply(tx, envelope)
-            if todo:
-                projection.finish(tx)
-                tx.execute(
-                    "UPDATE ll_tracking SET position = %s WHERE name = %s",
-                    (todo[-1].position, projection.name),
-                )
-            return len(todo)
+            if done >= last:
+                return done
+            todo = [e for e in envelopes if e.position > done and projection.wants(e.topic)]
+            projection.apply_batch(tx, todo)
+            tx.execute(
+                "UPDATE ll_tracking SET position = %s WHERE name = %s", (last, projection.name)
+            )
+            return done
 
-    def _envelope(self, notification: Notification) -> Envelope:
-        return Envelope(notification.id, self.ledger.mapper.to_domain_event(notification))
+    def _envelopes(self, notifications: Sequence[Notification]) -> list[Envelope]:
+        """The events some projection reads, decoded; the others are skipped undecoded."""
+        to_domain_event = self.ledger.mapper.to_domain_event
+        return [
+            Envelope(n.id, to_domain_event(n), n.topic)
+            for n in notifications
+            if any(p.wants(n.topic) for p in self.projections)
+        ]
 
     def rebuild(
         self,
@@ -154,13 +213,12 @@ class Runner:
     ) -> int:
         """Drop the named projections (all when none are named) and rebuild them from zero."""
         chosen = [p for p in self.projections if not names or p.name in names]
+        unknown = set(names) - {p.name for p in self.projections}
+        if unknown:
+            raise ValueError(f"no projection named {', '.join(sorted(unknown))}")
         with self.db.transaction(lock=True) as tx:
             for projection in chosen:
-                projection.drop(tx)
-                projection.create(tx)
-                tx.execute(
-                    "UPDATE ll_tracking SET position = 0 WHERE name = %s", (projection.name,)
-                )
+                self._reset(tx, projection)
         return self.catch_up(progress)
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:

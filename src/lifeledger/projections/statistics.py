@@ -3,6 +3,8 @@ province reports during a digitization drive. A revoked act stops counting."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from lifeledger.domain.registration import Registration
@@ -24,36 +26,43 @@ class StatisticsProjection(Projection):
     name = "statistics"
     tables = ("ll_stat", "ll_stat_act")
     ddl = DDL
+    topics = ("lifeledger.domain.registration:Registration.",)
 
-    def apply(self, tx: Tx, envelope: Envelope) -> None:
-        event = envelope.event
-        if isinstance(event, Registration.Registered):
-            key = _key(event)
-            tx.execute(
-                "INSERT INTO ll_stat_act (act_id, kind, province, registered_on, source) "
-                "VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-                (str(event.originator_id), *key),
-            )
-            _add(tx, key, 1)
-        elif isinstance(event, Registration.Revoked):
-            row = tx.row(
-                "SELECT kind, province, registered_on, source FROM ll_stat_act WHERE act_id = %s",
-                (str(event.originator_id),),
-            )
-            if row is not None:
-                _add(tx, (row["kind"], row["province"], row["registered_on"], row["source"]), -1)
+    def apply_batch(self, tx: Tx, envelopes: Sequence[Envelope]) -> None:
+        """Count the batch's acts in memory, then add each cell's change once (a cell an act
+        was added to and revoked from in one batch is kept at 0, as across two batches)."""
+        deltas: Counter[Key] = Counter()
+        for envelope in envelopes:
+            event = envelope.event
+            if isinstance(event, Registration.Registered):
+                key = _key(event)
+                tx.defer(
+                    "ll_stat_act",
+                    "INSERT INTO ll_stat_act (act_id, kind, province, registered_on, source) "
+                    "VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
+                    (str(event.originator_id), *key),
+                )
+                deltas[key] += 1
+            elif isinstance(event, Registration.Revoked):
+                row = tx.row(
+                    "SELECT kind, province, registered_on, source FROM ll_stat_act "
+                    "WHERE act_id = %s",
+                    (str(event.originator_id),),
+                )
+                if row is not None:
+                    deltas[(row["kind"], row["province"], row["registered_on"], row["source"])] -= 1
+        tx.executemany(
+            "INSERT INTO ll_stat (kind, province, registered_on, source, acts) "
+            "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (kind, province, registered_on, source) "
+            "DO UPDATE SET acts = ll_stat.acts + excluded.acts",
+            [(*key, delta) for key, delta in sorted(deltas.items())],
+        )
 
 
-def _key(event: Registration.Registered) -> tuple[str, str, str, str]:
+Key = tuple[str, str, str, str]
+
+
+def _key(event: Registration.Registered) -> Key:
     ref: dict[str, Any] = event.reference
     province = str(ref.get("province") or str(ref["authority"])[:3])
     return (event.kind, province, str(ref["registered_on"]), str(event.source.get("kind")))
-
-
-def _add(tx: Tx, key: tuple[str, str, str, str], delta: int) -> None:
-    tx.execute(
-        "INSERT INTO ll_stat (kind, province, registered_on, source, acts) "
-        "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (kind, province, registered_on, source) "
-        "DO UPDATE SET acts = ll_stat.acts + excluded.acts",
-        (*key, delta),
-    )

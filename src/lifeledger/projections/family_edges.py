@@ -1,0 +1,166 @@
+"""The family graph's edges as the registry projection writes them: parent–child edges (birth,
+recognition, adoption), couples with their end (divorce, annulment) and guardianships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeledger.domain.acts import Reference, get_path
+from lifeledger.domain.registration import Registration
+from lifeledger.projections.database import Tx
+
+
+def write_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+    """The edges an act adds to the family graph, if any."""
+    handler = _EDGES.get(event.kind)
+    if handler is not None:
+        handler(tx, event, act_id, registered)
+
+
+def revoke_edges(tx: Tx, act_id: str, revoked_on: str) -> None:
+    """A revoked act's edges stop counting; a revoked divorce or end reopens what it ended."""
+    for table in ("ll_parent", "ll_couple", "ll_guardianship"):
+        tx.defer(
+            table,
+            f"UPDATE {table} SET revoked = 1, revoked_on = %s WHERE act_id = %s",
+            (revoked_on, act_id),
+        )
+    tx.defer(
+        "ll_couple",
+        "UPDATE ll_couple SET divorce_act = NULL, divorced_on = NULL, "
+        "divorce_registered_on = NULL, annulment = 0 WHERE divorce_act = %s",
+        (act_id,),
+    )
+    tx.defer(
+        "ll_guardianship",
+        "UPDATE ll_guardianship SET ended_act = NULL, ended_on = NULL, "
+        "ended_registered_on = NULL WHERE ended_act = %s",
+        (act_id,),
+    )
+
+
+def move_edge_dates(tx: Tx, kind: str, act_id: str, fact_date: str | None) -> None:
+    """A corrected date of a marriage or divorce moves the couple's interval too."""
+    if fact_date is None:
+        return
+    if kind == "marriage":
+        tx.defer(
+            "ll_couple", "UPDATE ll_couple SET since = %s WHERE act_id = %s", (fact_date, act_id)
+        )
+    elif kind == "divorce":
+        tx.defer(
+            "ll_couple",
+            "UPDATE ll_couple SET divorced_on = %s WHERE divorce_act = %s",
+            (fact_date, act_id),
+        )
+
+
+def parse_int(value: Any) -> int | None:
+    return int(value) if value not in (None, "") and str(value).isdigit() else None
+
+
+def _birth_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+    child = str(get_path(event.content, "child.pin"))
+    for role in ("mother", "father"):
+        parent = event.content.get(role)
+        if isinstance(parent, dict) and parent.get("full_name"):
+            _parent_edge(tx, act_id, role, "birth", child, parent, registered)
+
+
+def _parentage_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+    child = str(get_path(event.content, "child.pin"))
+    kind = "adoption" if event.kind == "adoption" else "recognition"
+    role = str(event.content.get("role"))
+    _parent_edge(tx, act_id, role, kind, child, event.content.get("parent") or {}, registered)
+
+
+def _parent_edge(
+    tx: Tx, act_id: str, role: str, kind: str, child: str, parent: dict[str, Any], registered: str
+) -> None:
+    year = parent.get("birth_year") or str(parent.get("birth_date") or "")[:4] or None
+    tx.defer(
+        "ll_parent",
+        "INSERT INTO ll_parent (act_id, role, kind, child_pin, parent_pin, parent_name, "
+        "parent_birth_year, registered_on) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+        "ON CONFLICT DO NOTHING",
+        (
+            act_id,
+            role,
+            kind,
+            child,
+            parent.get("pin"),
+            parent.get("full_name"),
+            parse_int(year),
+            registered,
+        ),
+    )
+
+
+def _marriage_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+    a, b = (str(get_path(event.content, f"spouses.{i}.pin")) for i in (0, 1))
+    tx.defer(
+        "ll_couple",
+        "INSERT INTO ll_couple (act_id, a, b, since, registered_on) VALUES (%s,%s,%s,%s,%s) "
+        "ON CONFLICT DO NOTHING",
+        (act_id, a, b, event.occurred_on, registered),
+    )
+
+
+def _divorce_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+    if isinstance(event.content.get("marriage"), dict):
+        marriage = str(Reference.at(event.content, "marriage").act_id)
+    else:
+        a, b = event.pins[0], event.pins[-1]
+        row = tx.row(
+            "SELECT act_id FROM ll_couple WHERE ((a = %s AND b = %s) OR (a = %s AND b = %s)) "
+            "AND divorce_act IS NULL AND revoked = 0 ORDER BY since DESC",
+            (a, b, b, a),
+        )
+        if row is None:
+            return
+        marriage = row["act_id"]
+    tx.defer(
+        "ll_couple",
+        "UPDATE ll_couple SET divorce_act = %s, divorced_on = %s, divorce_registered_on = %s, "
+        "annulment = %s WHERE act_id = %s",
+        (
+            act_id,
+            event.occurred_on,
+            registered,
+            int(bool(event.content.get("annulment"))),
+            marriage,
+        ),
+    )
+
+
+def _guardianship_edges(
+    tx: Tx, event: Registration.Registered, act_id: str, registered: str
+) -> None:
+    ward = str(get_path(event.content, "ward.pin"))
+    guardian = str(get_path(event.content, "guardian.pin"))
+    if event.kind == "guardianship_opened":
+        kind = get_path(event.content, "guardianship.kind") or "minor"
+        tx.defer(
+            "ll_guardianship",
+            "INSERT INTO ll_guardianship (act_id, ward, guardian, kind, opened_on, registered_on) "
+            "VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
+            (act_id, ward, guardian, kind, event.occurred_on, registered),
+        )
+        return
+    tx.defer(
+        "ll_guardianship",
+        "UPDATE ll_guardianship SET ended_act = %s, ended_on = %s, ended_registered_on = %s "
+        "WHERE ward = %s AND guardian = %s AND ended_act IS NULL AND revoked = 0",
+        (act_id, event.occurred_on, registered, ward, guardian),
+    )
+
+
+_EDGES = {
+    "birth": _birth_edges,
+    "parentage": _parentage_edges,
+    "adoption": _parentage_edges,
+    "marriage": _marriage_edges,
+    "divorce": _divorce_edges,
+    "guardianship_opened": _guardianship_edges,
+    "guardianship_ended": _guardianship_edges,
+}

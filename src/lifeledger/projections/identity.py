@@ -1,0 +1,349 @@
+"""Who a person is (names, sex, birth, death, status), folded from what each of their acts says
+about them, and the `ll_person` rows (with the search's word index) that keep it current.
+
+Each act contributes one *fact* per person it describes: its kind, the person's role, its
+order (fact date, registration date, position) and the person's fields as the act gives them.
+The identity keeps, per field, the value of the best-ranked fact (own birth act first, then
+the latest); these *sources* are stored with the person's row, so a batch that adds acts
+weighs the new facts against them and never reads the acts again (and writes nothing for a
+person no new fact changes). A correction or a revocation changes an act already counted, so
+the sources of its persons are read again from all their acts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from unidecode import unidecode
+
+from lifeledger.commands import PERSON_PATHS
+from lifeledger.domain.acts import get_path
+from lifeledger.domain.dates import PartialDate
+from lifeledger.domain.pin import Pin
+from lifeledger.domain.registration import Registration, set_path
+from lifeledger.projections.database import Row, Tx, dumps
+
+Fact = dict[str, Any]
+IDENTITY_FIELDS = (
+    "full_name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "hometown",
+    "ethnicity",
+    "nationality",
+)
+NOT_DESCRIBING = ("correction", "divorce")
+WORD = re.compile(r"[a-z0-9]+")
+PERSON_KEYS = ("child", "deceased", "parent", "ward", "guardian", "mother", "father")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower-case ASCII for matching names with or without diacritics ("Đặng" -> "dang")."""
+    return " ".join(unidecode(text.replace("Đ", "D").replace("đ", "d")).lower().split())
+
+
+def counts(row: Row, as_of: str | None, registered: str = "registered_on") -> bool:
+    """Did the ledger know this row on `as_of` (registered by then, not yet revoked)?"""
+    if as_of is None:
+        return not row.get("revoked")
+    if row[registered] is None or row[registered] > as_of:
+        return False
+    return not row.get("revoked") or (row.get("revoked_on") or "") > as_of
+
+
+# Facts and the identity folded from them
+
+
+def fact(pin: str, role: str, act: Row, content: dict[str, Any]) -> Fact:
+    """What one act says about one person (`act` has the ll_act columns it needs)."""
+    person = person_in(content, pin) or {}
+    return {
+        "act": act["act_id"],
+        "kind": act["kind"],
+        "role": role,
+        "on": act["fact_date"],
+        "order": [act["fact_sort"], act["registered_on"], act["position"]],
+        "ref": [act["authority"], act["book"], act["number"], act["registered_on"]],
+        "person": {k: person[k] for k in IDENTITY_FIELDS if person.get(k) not in (None, "")},
+    }
+
+
+def facts_of_event(event: Registration.Registered, position: int) -> dict[str, Fact]:
+    """The facts a newly registered act adds, by PIN (acts that describe nobody add none)."""
+    if event.kind in NOT_DESCRIBING:
+        return {}
+    ref = event.reference
+    act = {
+        "act_id": str(event.originator_id),
+        "kind": event.kind,
+        "fact_date": event.occurred_on,
+        "fact_sort": fact_sort(event.occurred_on),
+        "registered_on": ref["registered_on"],
+        "position": position,
+        "authority": ref["authority"],
+        "book": ref["book"],
+        "number": ref["number"],
+    }
+    return {pin: fact(pin, role, act, event.content) for pin, role in roles(event)}
+
+
+@lru_cache(maxsize=4096)
+def fact_sort(occurred_on: str) -> str:
+    """The sortable date of a (possibly partial) fact date: its earliest day."""
+    return PartialDate.parse(occurred_on).earliest.isoformat()
+
+
+def roles(event: Registration.Registered) -> list[tuple[str, str]]:
+    """(PIN, role) for each person the act concerns."""
+    found = []
+    for path in PERSON_PATHS.get(event.kind, ()):
+        pin = get_path(event.content, f"{path}.pin")
+        if pin:
+            found.append((str(pin), path.split(".")[0].rstrip("s")))
+    if event.kind == "divorce":
+        found = [(pin, "spouse") for pin in event.pins]
+    if event.kind == "correction":
+        found = [(pin, "subject") for pin in event.pins]
+    return found
+
+
+def person_in(content: dict[str, Any], pin: str) -> dict[str, Any] | None:
+    for key in PERSON_KEYS:
+        person = content.get(key)
+        if isinstance(person, dict) and person.get("pin") == pin:
+            return person
+    for person in content.get("spouses") or []:
+        if isinstance(person, dict) and person.get("pin") == pin:
+            return person
+    return None
+
+
+def identity(pin: str, acts: list[Row]) -> dict[str, Any]:
+    """Who the person is, from their acts (rows with `content`)."""
+    return fold_identity(pin, [fact(pin, a["role"], a, json.loads(a["content"])) for a in acts])
+
+
+def fold_identity(pin: str, facts: Iterable[Fact]) -> dict[str, Any]:
+    """Who the person is, from their birth act, else from the latest act that describes them."""
+    return render(pin, sources_of(facts))
+
+
+Sources = dict[str, Any]
+"""What an identity stands on: for each field, its value and the rank of the act that gave it
+(the person's own birth act first, then the latest by fact date); the birth act; the first
+death. Kept with the person's row, so a new act is weighed against it alone."""
+
+
+def sources_of(facts: Iterable[Fact]) -> Sources:
+    found: Sources = {"fields": {}, "birth": None, "death": None}
+    for each in facts:
+        weigh(found, each)
+    return found
+
+
+def weigh(sources: Sources, each: Fact) -> bool:
+    """Let one more fact count; True when it changed what the identity stands on."""
+    changed = False
+    if each["kind"] not in NOT_DESCRIBING:
+        rank = [int(_own_birth(each)), *each["order"]]
+        for key, value in each["person"].items():
+            held = sources["fields"].get(key)
+            if held is None or rank > held[0]:
+                sources["fields"][key], changed = [rank, value], True
+    for kind, wanted in (("birth", _own_birth(each)), ("death", each["kind"] == "death")):
+        first = sources[kind]
+        if wanted and (first is None or each["order"] < first["order"]):
+            sources[kind] = {"on": each["on"], "order": each["order"], "ref": each["ref"]}
+            changed = True
+    return changed
+
+
+def render(pin: str, sources: Sources) -> dict[str, Any]:
+    """The identity that its sources give."""
+    found: dict[str, Any] = {"pin": pin, "sex": Pin(pin).sex, "birth_date": None}
+    found.update({key: value for key, (_, value) in sorted(sources["fields"].items())})
+    birth, death = sources["birth"], sources["death"]
+    if birth is not None:
+        found["birth_date"] = birth["on"]
+        found["birth_registration"] = dict(
+            zip(("authority", "book", "number", "registered_on"), birth["ref"], strict=True)
+        )
+    found["birth_date"] = found.get("birth_date") or str(Pin(pin).birth_year)
+    found["death_date"] = death["on"] if death else None
+    found["status"] = "dead" if death else "alive"
+    found.setdefault("full_name", None)
+    return found
+
+
+def _own_birth(each: Fact) -> bool:
+    """The person's own birth act describes them best; it is read last so it wins."""
+    return bool(each["kind"] == "birth" and each["role"] == "child")
+
+
+# Reading acts
+
+
+def load_acts(tx: Tx, pins: list[str], as_of: str | None) -> dict[str, list[Row]]:
+    """Each person's acts in fact-date order (sorted here: the database need not sort wide rows),
+    with their content as it stood on `as_of` when one is given."""
+    found: dict[str, list[Row]] = defaultdict(list)
+    where, params = tx.any_of("ap.pin", pins)
+    acts = tx.rows(
+        "SELECT ap.pin, ap.role, a.act_id, a.kind, a.authority, a.book, a.number, "
+        "a.registered_on, a.fact_date, a.fact_sort, a.content, a.original, a.revoked, "
+        "a.revoked_on, a.source, a.position FROM ll_act_person ap "
+        f"JOIN ll_act a ON a.act_id = ap.act_id WHERE {where}",
+        params,
+    )
+    acts.sort(key=lambda a: (a["fact_sort"], a["registered_on"], a["position"]))
+    for act in acts:
+        if counts(act, as_of):
+            found[act["pin"]].append(act)
+    if as_of is not None:
+        _undo_later_corrections(tx, [a for acts in found.values() for a in acts], as_of)
+    return found
+
+
+def _undo_later_corrections(tx: Tx, acts: list[Row], as_of: str) -> None:
+    """Show each act's content as it stood on `as_of`: its original plus earlier corrections."""
+    if not acts:
+        return
+    where, params = tx.any_of("c.target_id", sorted({a["act_id"] for a in acts}))
+    applied: dict[str, list[Row]] = defaultdict(list)
+    for change in tx.rows(
+        "SELECT c.target_id, c.field, c.after, k.registered_on FROM ll_correction c "
+        f"JOIN ll_act k ON k.act_id = c.correction_id WHERE {where} "
+        "ORDER BY c.position, c.seq",
+        params,
+    ):
+        if change["registered_on"] <= as_of:
+            applied[change["target_id"]].append(change)
+    for act in acts:
+        if act["original"] is None:  # never corrected: the content is the original
+            continue
+        content = json.loads(act["original"])
+        for change in applied.get(act["act_id"], []):
+            set_path(content, change["field"], json.loads(change["after"]))
+        act["content"] = json.dumps(content)
+
+
+# The ll_person rows
+
+
+@dataclass
+class Changes:
+    """What a batch did to persons: facts added by new acts, and persons whose acts changed."""
+
+    added: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    reread: set[str] = field(default_factory=set)
+    stored: dict[str, Row] = field(default_factory=dict)  # the persons' rows before the batch
+
+    def add(self, event: Registration.Registered, position: int) -> None:
+        for pin, each in facts_of_event(event, position).items():
+            self.added[pin].append(each)
+
+    def read_stored(self, tx: Tx, pins: list[str]) -> None:
+        """The current rows (name and sources) of these persons."""
+        if not pins:
+            return
+        where, params = tx.any_of("pin", pins)
+        query = f"SELECT pin, name_folded, sources FROM ll_person WHERE {where}"
+        self.stored.update({r["pin"]: r for r in tx.rows(query, params)})
+
+
+def refresh(tx: Tx, changes: Changes, position: int) -> None:
+    """Rewrite the rows of the persons a batch changed: their stored sources weighed against
+    the new facts (a person no new fact changes is not written), or, for those whose earlier
+    acts were corrected or revoked, the sources of all their acts read again."""
+    reread = sorted(changes.reread)
+    changes.read_stored(tx, [pin for pin in reread if pin not in changes.stored])
+    acts = load_acts(tx, reread, None) if reread else {}
+    rows = []
+    for pin in sorted(set(changes.added) | changes.reread):
+        stored = changes.stored.get(pin)
+        if pin in changes.reread:
+            described = [a for a in acts.get(pin, []) if a["kind"] not in NOT_DESCRIBING]
+            sources = sources_of(
+                fact(pin, a["role"], a, json.loads(a["content"])) for a in described
+            )
+        else:
+            sources = json.loads(stored["sources"]) if stored else sources_of([])
+            changed = [weigh(sources, each) for each in changes.added[pin]]
+            if stored and not any(changed):
+                continue
+        rows.append(_person_row(pin, sources, position))
+    _rewrite_words(tx, changes.stored, rows)
+    _write_people(tx, rows)
+
+
+def _write_people(tx: Tx, rows: list[tuple[Any, ...]]) -> None:
+    tx.executemany(
+        "INSERT INTO ll_person (pin, full_name, name_folded, family_name, given_name, sex, "
+        "birth_date, birth_year, province, status, death_date, sources, position) "
+        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (pin) DO UPDATE SET "
+        "full_name = excluded.full_name, name_folded = excluded.name_folded, "
+        "family_name = excluded.family_name, given_name = excluded.given_name, "
+        "sex = excluded.sex, birth_date = excluded.birth_date, birth_year = excluded.birth_year,"
+        " province = excluded.province, status = excluded.status, "
+        "death_date = excluded.death_date, sources = excluded.sources, "
+        "position = excluded.position",
+        rows,
+    )
+
+
+def _person_row(pin: str, sources: Sources, position: int) -> tuple[Any, ...]:
+    """The ll_person row: the identity's columns (folded for search) and its sources."""
+    person = render(pin, sources)
+    name = person.get("full_name") or ""
+    return (
+        pin,
+        person.get("full_name"),
+        fold(name),
+        fold(person.get("family_name") or ""),
+        fold(person.get("given_name") or name.split(" ")[-1]),
+        person["sex"],
+        person["birth_date"],
+        int(str(person["birth_date"])[:4]),
+        pin[:3],
+        person["status"],
+        person["death_date"],
+        dumps(sources),
+        position,
+    )
+
+
+def words(folded: str | None) -> list[str]:
+    """The words of a folded name, in order, as the search indexes them."""
+    return WORD.findall(folded or "")
+
+
+def name_words(folded: str | None) -> set[str]:
+    return set(words(folded))
+
+
+def _rewrite_words(tx: Tx, stored: dict[str, Row], rows: list[tuple[Any, ...]]) -> None:
+    """Keep the search's word index in step with the names of the persons written."""
+    for row in rows:
+        pin, new = row[0], name_words(row[2])
+        old = name_words((stored.get(pin) or {}).get("name_folded"))
+        for word in sorted(old - new):
+            tx.defer(
+                "ll_name_word", "DELETE FROM ll_name_word WHERE word = %s AND pin = %s", (word, pin)
+            )
+        for word in sorted(new - old):
+            tx.defer(
+                "ll_name_word",
+                "INSERT INTO ll_name_word (word, pin) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (word, pin),
+            )
