@@ -1,4 +1,4 @@
-"""The `lifeledger` command: import, demo (and, as they land, serve, projections, verify, users)."""
+"""The `lifeledger` command: import, demo, serve, users (and, as they land, projections, verify)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -15,15 +14,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from lifeledger.auth import ROLES, UserError, UserStore
+from lifeledger.cli_projections import app as projections_app
+from lifeledger.demo import load_demo
 from lifeledger.importers.register import ImportSummary, import_files
 from lifeledger.ledger import Ledger
+from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
 
 app = typer.Typer(help="lifeledger: an event-sourced ledger of civil status (hộ tịch).")
 err = Console(stderr=True)
-
-DEMO_APPROVER = "demo-approver"
-
 
 def open_ledger() -> Ledger:
     settings = Settings()
@@ -77,15 +77,80 @@ def import_command(
 def demo() -> None:
     """Load a small, realistic data set (four generations, two provinces) into an empty ledger."""
     ledger = open_ledger()
-    if ledger.position() > 0:
+    summary = load_demo(ledger)
+    if summary is None:
         err.print(f"The ledger already holds {ledger.position()} events; demo data not loaded.")
-        ledger.close()
-        return
-    demo_file = resources.files("lifeledger") / "demo" / "demo.jsonl"
-    with resources.as_file(demo_file) as path:
-        summary = import_files(ledger, [path], approve_as=DEMO_APPROVER, entered_by="demo-operator")
     ledger.close()
-    _print_summary(summary, as_json=False)
+    if summary is not None:
+        _print_summary(summary, as_json=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [8000]")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [1]", min=1)] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
+) -> None:
+    """Serve the HTTP API; an empty ledger gets the demo data and a first API key."""
+    from lifeledger.api.serve import prepare, run
+
+    overrides = {"api_host": host, "api_port": port, "api_workers": workers}
+    settings = Settings().model_copy(
+        update={k: v for k, v in overrides.items() if v is not None}
+    )
+    try:
+        prepare(settings, typer.echo)
+    except Exception as error:  # the store is unreachable or the URL is wrong
+        err.print(f"[red]cannot open the ledger at {settings.database_url}: {error}[/red]")
+        raise typer.Exit(2) from error
+    run(settings, access_log=access_log)
+
+
+users_app = typer.Typer(help="API users: roles, provinces and keys.")
+app.add_typer(users_app, name="users")
+
+
+def _user_store() -> UserStore:
+    store = UserStore(ViewDatabase(Settings().database_url, pool_size=1))
+    store.setup()
+    return store
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name")],
+    role: Annotated[str, typer.Option(help=f"Role(s), comma-separated: {', '.join(ROLES)}")],
+    provinces: Annotated[
+        str, typer.Option(help="Province codes, comma-separated (none: all provinces)")
+    ] = "",
+) -> None:
+    """Create a user and print its API key once (only its SHA-256 is stored)."""
+    try:
+        key = _user_store().add(name, role.split(","), provinces.split(","))
+    except UserError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    typer.echo(key)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users with their roles, provinces and state (never their keys)."""
+    for user in _user_store().users():
+        where = ",".join(user.provinces) or "all"
+        state = "disabled" if user.disabled else "active"
+        typer.echo(f"{user.name}\t{','.join(user.roles)}\t{where}\t{state}\t{user.created_at}")
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="User name")]) -> None:
+    """Disable a user: its key stops working (within the API's few-second key cache)."""
+    try:
+        _user_store().disable(name)
+    except UserError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
 
 
 def _progress_bar(stack: ExitStack, what: str) -> Callable[[int, int], None]:
@@ -116,6 +181,8 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
     if counts["rejected"] or counts["conflict"]:
         raise typer.Exit(1)
 
+
+app.add_typer(projections_app, name="projections")
 
 if __name__ == "__main__":
     app()

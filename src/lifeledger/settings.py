@@ -16,3 +16,23 @@ class Settings(BaseSettings):
     """PostgreSQL connections per process (plus as many again on overflow)."""
     import_batch_size: int = 500
     """Acts checked and saved together in one transaction by an import."""
+
+    # HTTP API (`lifeledger serve`)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_workers: int = 1
+    """Worker processes; with more than one, metrics use prometheus-client's multiprocess mode."""
+    read_wait_seconds: float = 5.0
+    """How long a read with `min_position` waits for the projections before answering 503."""
+    ready_max_lag: int = 10_000
+    """`/readyz` answers 503 while the projections are more events than this behind the ledger."""
+    auth_cache_seconds: float = 5.0
+    """API keys are looked up at most this often; disabling a user takes effect within it."""
+    access_log_flush_seconds: float = 0.2
+    """Person reads are logged in batches this often (0: each read writes its log row at once)."""
+    import_max_bytes: int = 512 * 1024 * 1024
+    """Largest register export `POST /v1/imports` accepts."""
+    metrics_dir: str | None = None
+    """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
+    bench_routes: bool = False
+    """Expose the hidden benchmark baseline routes (`bench/http.py` turns this on)."""

@@ -1,0 +1,75 @@
+"""The FastAPI app factory. `create_app(settings)` builds routes and handlers; its lifespan
+opens one Ledger and its Projections (followed in a background thread) and closes them at
+shutdown, so tests can build as many apps as they like.
+
+Routes are plain `def` functions: the eventsourcing library is synchronous, so they run in
+the thread pool and never block the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from lifeledger.api import problems
+from lifeledger.api.context import ApiContext
+from lifeledger.api.metrics import Metrics, MetricsMiddleware
+from lifeledger.api.routers import (
+    acts,
+    audit,
+    bench,
+    entries,
+    imports,
+    ops,
+    persons,
+    registry,
+    users,
+)
+from lifeledger.settings import Settings
+
+DESCRIPTION = """\
+An event-sourced ledger of civil status (hộ tịch). Every request but `/healthz` and
+`/readyz` needs `Authorization: Bearer <API key>`; errors are RFC 9457 problem documents
+whose `type` names the rule; every POST accepts an `Idempotency-Key`; reads carry the
+ledger position they reflect (`position`, header `X-Ledger-Position`) and accept
+`min_position` to read one's own write.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The HTTP API over the ledger named by `settings`."""
+    metrics = Metrics(settings.metrics_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = await run_in_threadpool(ApiContext, settings, metrics)
+        context.start()
+        app.state.context = context
+        try:
+            yield
+        finally:
+            await run_in_threadpool(context.close)
+
+    app = FastAPI(
+        title="lifeledger",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    problems.install(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    for module in (acts, imports, entries, persons, registry, audit, users, ops):
+        app.include_router(module.router)
+    if settings.bench_routes:
+        app.include_router(bench.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app configured from `LIFELEDGER_*` variables (for `uvicorn --factory`, workers)."""
+    return create_app(Settings())

@@ -1,0 +1,74 @@
+"""What one running app holds: the ledger, its projections (followed in a background thread),
+the users, and the API's own tables. Opened in the app's lifespan, closed at shutdown."""
+
+from __future__ import annotations
+
+from lifeledger.api import records
+from lifeledger.api.metrics import Metrics
+from lifeledger.api.problems import ApiProblem
+from lifeledger.auth import UserStore
+from lifeledger.ledger import Ledger
+from lifeledger.projections import Projections
+from lifeledger.settings import Settings
+
+
+class ApiContext:
+    """The services behind the routes."""
+
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.ledger = Ledger(settings)
+        try:
+            self.projections = Projections(self.ledger)
+            db = self.projections.db
+            self.users = UserStore(db, settings.auth_cache_seconds)
+            self.users.setup()
+            records.setup(db)
+        except BaseException:
+            self.ledger.close()
+            raise
+        self.idempotency = records.IdempotencyStore(db)
+        self.imports = records.ImportLog(db)
+        self.access = records.AccessLog(db, settings.access_log_flush_seconds)
+        metrics.watch_lag(self.positions)
+
+    def start(self) -> None:
+        """Keep the read models up to date in this process."""
+        poll = 0.2 if self.projections.db.postgres else 0.05
+        self.projections.follow(poll_seconds=poll)
+
+    def close(self) -> None:
+        self.access.close()
+        self.projections.close()
+        self.ledger.close()
+
+    def positions(self) -> tuple[int, int]:
+        """(the ledger's position, the position every read model has applied)."""
+        return self.ledger.position(), self.projections.runner.position()
+
+    def await_position(self, min_position: int | None) -> None:
+        """Wait (bounded) until the read models have applied `min_position`."""
+        if min_position is None or min_position <= 0:
+            return
+        runner = self.projections.runner
+        if runner.position() >= min_position:
+            return
+        head = self.ledger.position()
+        if min_position > head:
+            raise ApiProblem(
+                422,
+                "position-not-reached",
+                "No such ledger position",
+                f"min_position: {min_position} is beyond the ledger's position {head}",
+                field="min_position",
+            )
+        if not runner.wait_for(min_position, timeout=self.settings.read_wait_seconds):
+            raise ApiProblem(
+                503,
+                "projection-behind",
+                "The read models have not reached that position yet",
+                f"min_position: the read models are at {runner.position()}, "
+                f"not yet at {min_position}; retry shortly",
+                headers={"Retry-After": "1"},
+            )

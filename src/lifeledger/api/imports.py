@@ -1,0 +1,134 @@
+"""Running an uploaded register export through the importer, and finding which provinces it
+writes to (a provincial user may import only its own provinces' registers)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import uuid
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from lifeledger.api.answers import Answer
+from lifeledger.api.context import ApiContext
+from lifeledger.api.problems import ApiProblem
+from lifeledger.api.schemas.common import check_json
+from lifeledger.auth import Principal, province_of
+from lifeledger.importers.register import import_files
+
+SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
+CONTENT_TYPES = {
+    "text/csv": ".csv",
+    "application/gzip": ".jsonl.gz",
+    "application/x-gzip": ".jsonl.gz",
+}
+
+
+def suffix_for(filename: str | None, content_type: str | None) -> str:
+    """The importer picks the reader by the file name; keep a known suffix."""
+    name = (filename or "").lower()
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return ".jsonl.gz" if suffix == ".gz" else suffix
+    media = (content_type or "").split(";")[0].strip().lower()
+    return CONTENT_TYPES.get(media, ".jsonl")
+
+
+def _open(path: Path) -> IO[str]:
+    if path.name.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")
+
+
+def _registers(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, `register` part) of each line that has one; the importer reports the rest.
+    Reading it all also proves the file is readable text."""
+    with _open(path) as stream:
+        if ".csv" in path.name:
+            for number, row in enumerate(csv.DictReader(stream), start=2):
+                yield number, {
+                    "authority": row.get("register.authority"),
+                    "province": row.get("register.province"),
+                }
+            return
+        for number, text in enumerate(stream, start=1):
+            try:
+                entry = json.loads(text) if text.strip() else None
+            except ValueError:
+                continue  # the importer reports it as rejected
+            except RecursionError as error:
+                raise ApiProblem(
+                    422, "unreadable-export", "The export cannot be read",
+                    f"line {number}: nested too deeply", field="file",
+                ) from error
+            if not isinstance(entry, dict):
+                continue
+            try:
+                check_json(entry, f"line {number}")
+            except ValueError as error:
+                raise ApiProblem(
+                    422, "unstorable-entry", "The export holds an entry the store cannot keep",
+                    str(error), field="file",
+                ) from error
+            if isinstance(entry.get("register"), dict):
+                yield number, entry["register"]
+
+
+def inspect(path: Path, user: Principal) -> None:
+    """Refuse a file that is not readable text (422) or that writes to a province outside
+    the user's jurisdiction (403, naming the first such line)."""
+    try:
+        for number, register in _registers(path):
+            province = province_of(str(register.get("authority") or ""), register.get("province"))
+            if province and not user.covers(province):
+                raise ApiProblem(
+                    403,
+                    "outside-jurisdiction",
+                    "Outside the user's jurisdiction",
+                    f"line {number}: province {province} is outside {user.name}'s provinces "
+                    f"({', '.join(sorted(user.provinces))})",
+                    province=province,
+                )
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error, csv.Error) as error:
+        raise ApiProblem(
+            422,
+            "unreadable-export",
+            "The export cannot be read",
+            f"file: not UTF-8 JSON Lines or CSV (gzip allowed): {error}",
+            field="file",
+        ) from error
+
+
+def run_import(
+    context: ApiContext,
+    user: Principal,
+    path: Path,
+    filename: str | None,
+    approve_as: str | None,
+    entered_by: str,
+) -> Answer:
+    """Import the file (staged, or recorded at once when approved) and keep its result."""
+    import_id = uuid.uuid4().hex
+    context.imports.start(import_id, user.name, filename, approve_as, entered_by)
+    report = io.StringIO()
+    try:
+        summary = import_files(
+            context.ledger, [path], approve_as=approve_as, entered_by=entered_by, report=report
+        )
+    except Exception:
+        context.imports.finish(import_id, "failed", {}, [])
+        raise
+    lines = [json.loads(line) for line in report.getvalue().splitlines() if line.strip()]
+    for line in lines:
+        line["path"] = filename
+    context.imports.finish(import_id, "done", summary.as_dict(), lines)
+    for status, count in summary.counts.items():
+        if count:
+            context.metrics.writes.labels("import", status).inc(count)
+    found = context.imports.get(import_id)
+    assert found is not None
+    return Answer(201, found)

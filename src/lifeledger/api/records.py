@@ -1,0 +1,240 @@
+"""The API's own tables, in the ledger's database next to the read models: remembered
+responses for `Idempotency-Key`, the access log of person reads, and import results.
+They are prefixed `api_` so that rebuilding the projections never drops them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from lifeledger.projections.database import Tx, ViewDatabase
+
+log = logging.getLogger(__name__)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _serial(tx: Tx) -> str:
+    return "BIGSERIAL PRIMARY KEY" if tx.postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+
+def setup(db: ViewDatabase) -> None:
+    """Create the API's tables (idempotent)."""
+    with db.transaction(lock=True) as tx:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS api_idempotency (user_name TEXT NOT NULL, "
+            "key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, "
+            "body TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (user_name, key))"
+        )
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS api_access (id {_serial(tx)}, at TEXT NOT NULL, "
+            "user_name TEXT NOT NULL, roles TEXT NOT NULL, pin TEXT NOT NULL, "
+            "what TEXT NOT NULL, detail TEXT)"
+        )
+        tx.execute("CREATE INDEX IF NOT EXISTS api_access_pin ON api_access (pin, at)")
+        tx.execute("CREATE INDEX IF NOT EXISTS api_access_user ON api_access (user_name, at)")
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS api_import (import_id TEXT PRIMARY KEY, "
+            "user_name TEXT NOT NULL, filename TEXT, approve_as TEXT, entered_by TEXT, "
+            "status TEXT NOT NULL, counts TEXT NOT NULL, report TEXT NOT NULL, "
+            "started_at TEXT NOT NULL, finished_at TEXT)"
+        )
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A response given to a request with an Idempotency-Key."""
+
+    fingerprint: str
+    status: int
+    body: dict[str, Any]
+
+
+class IdempotencyStore:
+    """Responses by (user, Idempotency-Key), with the fingerprint of the request body."""
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+
+    def find(self, user: str, key: str) -> Remembered | None:
+        row = self.db.row(
+            "SELECT fingerprint, status, body FROM api_idempotency "
+            "WHERE user_name = %s AND key = %s",
+            (user, key),
+        )
+        if row is None:
+            return None
+        return Remembered(row["fingerprint"], int(row["status"]), json.loads(row["body"]))
+
+    def remember(self, user: str, key: str, answer: Remembered) -> Remembered:
+        """Store the answer unless a concurrent request stored one first; return the stored."""
+        with self.db.transaction(lock=True) as tx:
+            tx.execute(
+                "INSERT INTO api_idempotency (user_name, key, fingerprint, status, body, "
+                "created_at) VALUES (%s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (user_name, key) DO NOTHING",
+                (user, key, answer.fingerprint, answer.status, _dumps(answer.body), now()),
+            )
+        return self.find(user, key) or answer
+
+
+@dataclass(frozen=True)
+class Access:
+    user: str
+    roles: str
+    pin: str
+    what: str
+    detail: str | None = None
+
+
+class AccessLog:
+    """Who read whom, and when. Rows are written in small batches by a background thread
+    (every `flush_seconds`; 0 writes each one at once) and on shutdown; reads of the log
+    flush first, so an auditor in the same process always sees every earlier read."""
+
+    def __init__(self, db: ViewDatabase, flush_seconds: float = 0.2) -> None:
+        self.db = db
+        self.flush_seconds = flush_seconds
+        self._pending: list[tuple[str, str, str, str, str, str | None]] = []
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        if flush_seconds > 0:
+            self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
+            self._thread.start()
+
+    def record(self, *accesses: Access) -> None:
+        at = now()
+        rows = [(at, a.user, a.roles, a.pin, a.what, a.detail) for a in accesses]
+        with self._lock:
+            self._pending.extend(rows)
+        if self._thread is None:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending rows. One flush at a time: a reader that flushes while the
+        background thread is writing waits for it, then sees its rows."""
+        with self._flushing:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return
+            try:
+                with self.db.transaction(lock=True) as tx:
+                    tx.executemany(
+                        "INSERT INTO api_access (at, user_name, roles, pin, what, detail) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        rows,
+                    )
+            except Exception:
+                with self._lock:  # keep them for the next attempt, in order
+                    self._pending[:0] = rows
+                raise
+
+    def query(
+        self,
+        pin: str | None,
+        user: str | None,
+        provinces: frozenset[str],
+        limit: int,
+        after: int,
+    ) -> list[dict[str, Any]]:
+        self.flush()
+        where, params = ["id > %s"], [cast(Any, after)]
+        if pin is not None:
+            where.append("pin = %s")
+            params.append(pin)
+        if user is not None:
+            where.append("user_name = %s")
+            params.append(user)
+        with self.db.transaction() as tx:
+            if provinces:
+                condition, values = tx.any_of("substr(pin, 1, 3)", sorted(provinces))
+                where.append(condition)
+                params += values
+            rows = tx.rows(
+                "SELECT id, at, user_name, roles, pin, what, detail FROM api_access "
+                f"WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
+                [*params, limit],
+            )
+        return [
+            {
+                "id": int(r["id"]),
+                "at": r["at"],
+                "user": r["user_name"],
+                "roles": r["roles"].split(","),
+                "pin": r["pin"],
+                "what": r["what"],
+                "detail": r["detail"],
+            }
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.flush_seconds):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("access log flush failed; retrying")
+
+
+class ImportLog:
+    """What became of each `POST /v1/imports`: counts and the rejected lines' reasons."""
+
+    REPORT_LIMIT = 1000
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+
+    def start(self, import_id: str, user: str, filename: str | None, approve_as: str | None,
+              entered_by: str) -> None:
+        with self.db.transaction(lock=True) as tx:
+            tx.execute(
+                "INSERT INTO api_import (import_id, user_name, filename, approve_as, entered_by, "
+                "status, counts, report, started_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                (import_id, user, filename, approve_as, entered_by, "running", "{}", "[]", now()),
+            )
+
+    def finish(self, import_id: str, status: str, counts: dict[str, int],
+               report: list[dict[str, Any]]) -> None:
+        with self.db.transaction(lock=True) as tx:
+            tx.execute(
+                "UPDATE api_import SET status = %s, counts = %s, report = %s, finished_at = %s "
+                "WHERE import_id = %s",
+                (status, _dumps(counts), _dumps(report[: self.REPORT_LIMIT]), now(), import_id),
+            )
+
+    def get(self, import_id: str) -> dict[str, Any] | None:
+        row = self.db.row("SELECT * FROM api_import WHERE import_id = %s", (import_id,))
+        if row is None:
+            return None
+        return {
+            "id": row["import_id"],
+            "user": row["user_name"],
+            "filename": row["filename"],
+            "approve_as": row["approve_as"],
+            "entered_by": row["entered_by"],
+            "status": row["status"],
+            "counts": json.loads(row["counts"]),
+            "report": json.loads(row["report"]),
+            "started_at": row["started_at"],
+            "finished_at": row["finished_at"],
+        }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

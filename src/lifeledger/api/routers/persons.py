@@ -1,0 +1,139 @@
+"""Reading persons: civil status, life chain, family graph, relationship, correction trail.
+
+The jurisdiction of a read about a person is the PIN's province (its first three digits:
+where the birth was registered). Every read is written to the access log (who read whom,
+when, what), whether the person was found or not."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+
+from lifeledger.api.answers import read_response
+from lifeledger.api.context import ApiContext
+from lifeledger.api.deps import Context, CurrentUser, MinPosition, Reader, authorize
+from lifeledger.api.records import Access
+from lifeledger.api.schemas.common import PIN_PATTERN, problems
+from lifeledger.api.schemas.out import (
+    CorrectionsOut,
+    FamilyOut,
+    PersonOut,
+    RelationshipOut,
+    TimelineOut,
+)
+from lifeledger.auth import Permission, Principal
+from lifeledger.domain.errors import PersonNotFound
+from lifeledger.domain.pin import Pin
+
+router = APIRouter(prefix="/v1", tags=["persons"])
+
+PinPath = Annotated[str, Path(pattern=PIN_PATTERN, description="12-digit PIN")]
+PinQuery = Annotated[str, Query(pattern=PIN_PATTERN, description="12-digit PIN")]
+AsOf = Annotated[date | None, Query(description="The state as the ledger stood on this day")]
+READ = problems(401, 403, 404, 422, 503)
+
+
+def look_up(
+    context: ApiContext,
+    user: Principal,
+    pins: dict[str, str],
+    what: str,
+    min_position: int | None,
+    permission: Permission = Permission.READ_PERSONS,
+    detail: str | None = None,
+) -> None:
+    """Check each PIN (`field -> PIN`), the user's right to read it, log the read, and wait
+    for `min_position`."""
+    for field, text in pins.items():
+        pin = Pin.parse(text, field)
+        authorize(user, permission, pin.province)
+    roles = ",".join(user.roles)
+    context.access.record(
+        *(Access(user.name, roles, pin, what, detail) for pin in dict.fromkeys(pins.values()))
+    )
+    context.await_position(min_position)
+
+
+def found(data: Any, pin: str) -> Any:
+    if data is None:
+        raise PersonNotFound(f"no person with PIN {pin} in the ledger", pin=pin)
+    return data
+
+
+@router.get("/persons/{pin}", response_model=PersonOut, responses=READ)
+def read_person(
+    pin: PinPath,
+    context: Context,
+    user: Reader,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """A person's civil status: identity, parents, children, spouses and siblings."""
+    day = as_of.isoformat() if as_of else None
+    look_up(context, user, {"pin": pin}, "person", min_position, detail=day)
+    read = context.projections.person(pin, day)
+    return read_response(dict(found(read.data, pin)), read.position)
+
+
+@router.get("/persons/{pin}/timeline", response_model=TimelineOut, responses=READ)
+def read_timeline(
+    pin: PinPath,
+    context: Context,
+    user: Reader,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """The person's acts in fact-date order, with registration, source and corrections."""
+    day = as_of.isoformat() if as_of else None
+    look_up(context, user, {"pin": pin}, "timeline", min_position, detail=day)
+    read = context.projections.timeline(pin, day)
+    return read_response({"pin": pin, "events": found(read.data, pin)}, read.position)
+
+
+@router.get("/persons/{pin}/family", response_model=FamilyOut, responses=READ)
+def read_family(
+    pin: PinPath,
+    context: Context,
+    user: Reader,
+    depth: Annotated[int, Query(ge=1, le=6, description="Generations up and down")] = 2,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """Ancestors and descendants as a graph of `nodes` and `edges`."""
+    look_up(context, user, {"pin": pin}, "family", min_position, detail=f"depth={depth}")
+    read = context.projections.family(pin, depth)
+    graph = dict(found(read.data, pin))
+    return read_response({"pin": pin, "depth": depth, **graph}, read.position)
+
+
+@router.get("/relationship", response_model=RelationshipOut, responses=READ)
+def read_relationship(
+    a: PinQuery,
+    b: PinQuery,
+    context: Context,
+    user: Reader,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """How two persons are related (by blood, marriage or adoption), if at all."""
+    look_up(context, user, {"a": a, "b": b}, "relationship", min_position, detail=f"{a}~{b}")
+    read = context.projections.relationship(a, b)
+    relation = found(read.data, f"{a} or {b}")
+    body = relation if isinstance(relation, dict) else {"relationship": relation}
+    return read_response({**body, "a": a, "b": b}, read.position)
+
+
+@router.get("/persons/{pin}/corrections", response_model=CorrectionsOut, responses=READ)
+def read_corrections(
+    pin: PinPath,
+    context: Context,
+    user: CurrentUser,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """The correction trail: each corrected field's original, changes, basis and user."""
+    look_up(
+        context, user, {"pin": pin}, "corrections", min_position, Permission.READ_CORRECTIONS
+    )
+    read = context.projections.corrections(pin)
+    return read_response({"pin": pin, "acts": found(read.data, pin)}, read.position)

@@ -1,0 +1,130 @@
+"""Registers and figures: an act by its registration reference, search by name and birth
+date, and statistics. A provincial user sees its own provinces only."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from lifeledger.api.answers import read_response
+from lifeledger.api.deps import Context, MinPosition, authorize, needs
+from lifeledger.api.problems import ApiProblem
+from lifeledger.api.schemas.common import Code, Text, problems
+from lifeledger.api.schemas.out import RegistrationOut, SearchOut, StatsOut
+from lifeledger.auth import Permission, Principal, province_of
+from lifeledger.domain.errors import ActNotFound
+
+router = APIRouter(prefix="/v1", tags=["registers"])
+
+RegistryReader = Annotated[Principal, Depends(needs(Permission.READ_REGISTRY))]
+Searcher = Annotated[Principal, Depends(needs(Permission.SEARCH))]
+StatsReader = Annotated[Principal, Depends(needs(Permission.STATS))]
+Province = Annotated[str | None, Query(pattern=r"^[0-9]{3}$", description="3-digit code")]
+
+
+@router.get(
+    "/registrations/{authority}/{book:path}/{number}",
+    response_model=RegistrationOut,
+    responses=problems(401, 403, 404, 422, 503),
+)
+def read_registration(
+    authority: Code,
+    book: Code,
+    number: Code,
+    context: Context,
+    user: RegistryReader,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """An act by its registration reference; `book` may contain `/` (e.g. `01/2009`)."""
+    authorize(user, Permission.READ_REGISTRY, province_of(authority))
+    context.await_position(min_position)
+    read = context.projections.registration(authority, book, number)
+    if read.data is None:
+        label = f"{authority}/{book}/{number}"
+        raise ActNotFound(f"no act registered as {label}", reference=label)
+    return read_response(dict(read.data), read.position)
+
+
+def _provinces(user: Principal, province: str | None) -> list[str | None]:
+    """The provinces a query runs over: the one asked for (if the user covers it), else all
+    of the user's (None: national)."""
+    if province is not None:
+        authorize(user, Permission.SEARCH, province)
+        return [province]
+    return [*sorted(user.provinces)] if user.provinces else [None]
+
+
+@router.get("/search", response_model=SearchOut, responses=problems(401, 403, 422, 503))
+def search_persons(
+    context: Context,
+    user: Searcher,
+    q: Annotated[
+        Text | None, Query(max_length=200, description="Name, with or without diacritics")
+    ] = None,
+    birth_date: Annotated[date | None, Query()] = None,
+    birth_year: Annotated[int | None, Query(ge=1800, le=2399)] = None,
+    province: Province = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """Persons by name (with or without diacritics), birth date or year, and province."""
+    if not (q and q.strip()) and birth_date is None and birth_year is None:
+        raise ApiProblem(
+            422, "search-too-broad", "Search needs a criterion",
+            "q: give a name, a birth_date or a birth_year", field="q",
+        )
+    context.await_position(min_position)
+    day = birth_date.isoformat() if birth_date else None
+    places = _provinces(user, province)
+    if len(places) == 1:
+        read = context.projections.search(q, day, birth_year, places[0], limit, offset)
+        found = _visible(user, read.data)
+        return read_response(found, read.position)
+    # A user of several provinces: each province's first pages, merged by rank.
+    total, items, position = 0, list[dict[str, Any]](), 0
+    for where in places:
+        read = context.projections.search(q, day, birth_year, where, limit + offset, 0)
+        page = _visible(user, read.data)
+        total, items = total + page["total"], items + page["items"]
+        position = max(position, read.position)
+    items.sort(key=lambda i: -int(i.get("score") or 0))
+    return read_response({"total": total, "items": items[offset : offset + limit]}, position)
+
+
+def _visible(user: Principal, data: Any) -> dict[str, Any]:
+    """Search results the user may see (a reference search is not narrowed by province)."""
+    data = data or {"total": 0, "items": []}
+    items = [i for i in data["items"] if user.covers(str(i.get("province") or i["pin"][:3]))]
+    hidden = len(data["items"]) - len(items)
+    return {**data, "total": int(data["total"]) - hidden, "items": items}
+
+
+@router.get("/stats", response_model=StatsOut, responses=problems(401, 403, 422, 503))
+def statistics(
+    context: Context,
+    user: StatsReader,
+    province: Province = None,
+    since: Annotated[date | None, Query(description="Registered on or after")] = None,
+    until: Annotated[date | None, Query(description="Registered on or before")] = None,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """Counts of acts by kind, province, registration day and source."""
+    if province is None and not user.national:
+        if len(user.provinces) > 1:
+            raise ApiProblem(
+                422, "province-required", "Choose a province",
+                f"province: one of {', '.join(sorted(user.provinces))}", field="province",
+            )
+        province = next(iter(user.provinces))
+    if province is not None:
+        authorize(user, Permission.STATS, province)
+    context.await_position(min_position)
+    read = context.projections.statistics(
+        province, since.isoformat() if since else None, until.isoformat() if until else None
+    )
+    data = read.data if isinstance(read.data, dict) else {"counts": read.data}
+    return read_response(dict(data), read.position)

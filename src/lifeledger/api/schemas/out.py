@@ -1,0 +1,193 @@
+"""Response bodies. Every read carries the ledger `position` it reflects (also sent as the
+`X-Ledger-Position` header); fields beyond those named here may be added, never renamed."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from lifeledger.api.schemas.common import Body, Model, Name, Text
+
+Document = dict[str, Any]
+
+
+class WriteOut(Model):
+    """An act written (201) or found already written with the same content (200).
+
+    Event ids are `"{aggregate id}:{version}"`: stable, one per stored event."""
+
+    status: Literal["accepted", "duplicate"]
+    act_id: str | None
+    reference: str = Field(examples=["034-XA-DONGHOA/01/2009/125"])
+    position: int
+    event_ids: list[str]
+
+
+class RelatedOut(Model):
+    pin: str | None
+    full_name: str | None
+
+
+class ParentsOut(Model):
+    mother: RelatedOut | None = None
+    father: RelatedOut | None = None
+
+
+class SpouseOut(RelatedOut):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+    end_reason: str | None = None
+
+
+class SiblingOut(RelatedOut):
+    kind: str
+
+
+class PersonOut(Model):
+    """A person's civil status: identity, status, parents, children, spouses, siblings."""
+
+    pin: str
+    full_name: str | None
+    sex: str | None
+    birth_date: str | None
+    death_date: str | None
+    status: str
+    marital_status: str
+    parents: ParentsOut
+    children: list[RelatedOut]
+    spouses: list[SpouseOut]
+    siblings: list[SiblingOut]
+    position: int
+
+
+class TimelineOut(Model):
+    pin: str
+    events: list[Document]
+    position: int
+
+
+class FamilyOut(Model):
+    """Nodes (persons; a parent known by name only has an id `name:…`) and edges."""
+
+    pin: str
+    depth: int
+    nodes: list[Document]
+    edges: list[Document]
+    position: int
+
+
+class RelationshipOut(Model):
+    a: str
+    b: str
+    position: int
+
+
+class CorrectionsOut(Model):
+    pin: str
+    acts: list[Document]
+    position: int
+
+
+class SearchOut(Model):
+    """Ranked matches: `total` of them, this page's `items`."""
+
+    total: int
+    items: list[Document]
+    position: int
+
+
+class RegistrationOut(Model):
+    position: int
+
+
+class StatsOut(Model):
+    position: int
+
+
+class EntriesOut(Model):
+    entries: list[Document]
+    next_after: int | None = Field(None, description="Pass as `after` for the next page")
+    position: int
+
+
+class DecisionOut(Model):
+    """What became of a staged entry."""
+
+    entry_id: str
+    status: Literal["approved", "rejected"]
+    act_id: str | None = None
+    reference: str
+    position: int | None
+    event_ids: list[str]
+
+
+class ImportCounts(Model):
+    lines: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    conflict: int = 0
+
+
+class ImportOut(Model):
+    id: str
+    status: Literal["running", "done", "failed"]
+    counts: ImportCounts
+    report: list[Document]
+    user: str
+    filename: str | None
+    approve_as: str | None
+    entered_by: str | None
+    started_at: str
+    finished_at: str | None
+
+
+class AccessOut(Model):
+    id: int
+    at: str
+    user: str
+    roles: list[str]
+    pin: str
+    what: str
+    detail: str | None
+
+
+class AccessLogOut(Model):
+    entries: list[AccessOut]
+    next_after: int | None
+
+
+class UserOut(Model):
+    name: str
+    roles: list[str]
+    provinces: list[str]
+    disabled: bool
+    created_at: str
+
+
+class NewUserOut(UserOut):
+    api_key: str | None = Field(
+        description="Shown once; a replay of the request (Idempotency-Key) shows null"
+    )
+
+
+class UserIn(Body):
+    name: Name
+    roles: list[Literal["officer", "approver", "auditor", "subscriber", "admin"]] = Field(
+        min_length=1
+    )
+    provinces: list[Text] = Field(default_factory=list, description="Empty: national")
+
+
+class HealthOut(Model):
+    status: str
+
+
+class ReadyOut(Model):
+    status: str
+    ledger_position: int
+    projections_position: int
+    lag: int

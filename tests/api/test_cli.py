@@ -1,0 +1,54 @@
+"""`lifeledger users …` and the preparation `lifeledger serve` does on a fresh ledger."""
+
+from __future__ import annotations
+
+from tests.api.conftest import TestClient, api_settings
+from typer.testing import CliRunner
+
+from lifeledger.api.app import create_app
+from lifeledger.api.serve import prepare
+from lifeledger.auth import UserStore, hash_key
+from lifeledger.cli import app
+from lifeledger.demo import DEMO_PIN
+from lifeledger.projections.database import ViewDatabase
+
+
+def test_users_add_list_disable(database_url: str) -> None:
+    runner, env = CliRunner(), {"LIFELEDGER_DATABASE_URL": database_url}
+    added = runner.invoke(app, ["users", "add", "lan", "--role", "officer", "--provinces",
+                                "034,001"], env=env)
+    assert added.exit_code == 0, added.output
+    key = added.output.strip()
+    assert key.startswith("ll_")
+    db = ViewDatabase(database_url, pool_size=1)
+    stored = db.rows("SELECT key_hash FROM api_user")
+    assert stored == [{"key_hash": hash_key(key)}]
+    listed = runner.invoke(app, ["users", "list"], env=env)
+    assert "lan\tofficer\t001,034\tactive" in listed.output
+    assert runner.invoke(app, ["users", "disable", "lan"], env=env).exit_code == 0
+    assert UserStore(db, cache_seconds=0).authenticate(key) is None
+    db.close()
+    taken = runner.invoke(app, ["users", "add", "lan", "--role", "officer"], env=env)
+    assert taken.exit_code == 1
+    unknown = runner.invoke(app, ["users", "add", "x", "--role", "king"], env=env)
+    assert unknown.exit_code == 1
+
+
+def test_serve_prepares_demo_data_and_a_working_first_key(database_url: str) -> None:
+    settings = api_settings(database_url)
+    said: list[str] = []
+    prepare(settings, said.append)
+    curl = next(line for line in said if "curl" in line)
+    key = curl.split("Bearer ")[1].split("'")[0]
+    assert curl.endswith(f"http://127.0.0.1:8000/v1/persons/{DEMO_PIN}")
+    with TestClient(create_app(settings)) as client:
+        context = client.app.state.context  # type: ignore[attr-defined]
+        assert context.projections.runner.wait_for(context.ledger.position(), timeout=20)
+        response = client.get(
+            f"/v1/persons/{DEMO_PIN}", headers={"Authorization": f"Bearer {key}"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["full_name"] == "Nguyễn Minh Đức"
+    again: list[str] = []
+    prepare(settings, again.append)
+    assert not any("curl" in line for line in again)

@@ -1,0 +1,149 @@
+"""Importing register exports over HTTP and the four-eyes approval of staged entries."""
+
+from __future__ import annotations
+
+import gzip
+
+from tests.api.conftest import Api, is_problem, jsonl, post_act, stage, staged_id
+from tests.builders import a_birth, a_marriage, a_pin
+
+
+def test_multipart_import_stages_lines_and_can_be_read_again(api: Api) -> None:
+    entries = [a_birth(a_pin("M", 1950), "1950-01-01"), a_birth(a_pin("F", 1952), "1952-01-01")]
+    result = stage(api.approver, *entries)
+    assert result["counts"] == {"lines": 2, "accepted": 2, "duplicate": 0, "rejected": 0,
+                                "conflict": 0}
+    assert result["status"] == "done" and result["filename"] == "export.jsonl"
+    again = api.approver.get(f"/v1/imports/{result['id']}")
+    assert again.status_code == 200 and again.json() == result
+    is_problem(api.approver.get("/v1/imports/" + "0" * 32), 404, "import-not-found")
+
+
+def test_raw_body_import_approved_at_once_records_acts(api: Api) -> None:
+    pin = a_pin("F", 1960)
+    response = api.approver.post(
+        "/v1/imports",
+        params={"approve_as": "approver", "entered_by": "op-07"},
+        content=gzip.compress(jsonl(a_birth(pin, "1960-06-06"))),
+        headers={"Content-Type": "application/gzip"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["accepted"] == 1
+    api.settle()
+    assert api.national_auditor.get(f"/v1/persons/{pin}").status_code == 200
+
+
+def test_rejected_lines_are_reported_with_their_reason(api: Api) -> None:
+    bad = a_birth("034090000001", "1990-01-01")
+    bad["child"]["pin"] = "034190000001"
+    result = stage(api.approver, bad, {"kind": "birth"})
+    assert result["counts"]["rejected"] == 2
+    assert {line["code"] for line in result["report"]} == {"pin-mismatch", "invalid-entry"}
+
+
+def test_approving_as_someone_else_or_without_the_role_is_refused(api: Api) -> None:
+    export = {"file": ("x.jsonl", jsonl(a_birth(a_pin(), "1990-01-01")))}
+    other = api.approver.post("/v1/imports", params={"approve_as": "approver2"}, files=export)
+    is_problem(other, 403, "forbidden")
+    officer = api.officer.post("/v1/imports", params={"approve_as": "officer"}, files=export)
+    is_problem(officer, 403, "forbidden")
+
+
+def test_unreadable_empty_or_foreign_exports_are_refused(api: Api) -> None:
+    latin1 = {"file": ("x.jsonl", "{\"kind\": \"birth\", \"x\": \"é\"}\n".encode("latin-1"))}
+    is_problem(api.approver.post("/v1/imports", files=latin1), 422, "unreadable-export")
+    is_problem(api.approver.post("/v1/imports", files={"file": ("x.csv", b"")}), 422,
+               "empty-export")
+    hanoi = a_birth(a_pin(province="001"), "1990-01-01", authority="001-PHUONG-HANGBAC")
+    foreign = api.approver.post("/v1/imports", files={"file": ("x.jsonl", jsonl(hanoi))})
+    assert is_problem(foreign, 403, "outside-jurisdiction")["province"] == "001"
+
+
+def test_csv_import(api: Api) -> None:
+    pin = a_pin("M", 1945)
+    csv_text = (
+        "kind,register.authority,register.province,register.book,register.number,"
+        "register.registered_on,child.pin,child.full_name,child.sex,child.birth_date\n"
+        f"birth,034-XA-DONGHOA,034,01/1945,77,1945-02-02,{pin},Lê Văn Tám,M,1945-02-02\n"
+    )
+    response = api.approver.post(
+        "/v1/imports", content=csv_text.encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["accepted"] == 1
+
+
+def test_second_user_approves_a_staged_entry(api: Api) -> None:
+    pin = a_pin("M", 1955)
+    entry = a_birth(pin, "1955-05-05")
+    entry["entered_by"] = "approver"
+    stage(api.approver, entry)
+    own = api.approver.post(f"/v1/entries/{staged_id(entry)}/approve")
+    is_problem(own, 409, "four-eyes")
+    approved = api.approver2.post(f"/v1/entries/{staged_id(entry)}/approve")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved" and approved.json()["act_id"]
+    again = api.approver2.post(f"/v1/entries/{staged_id(entry)}/approve")
+    is_problem(again, 409, "entry-not-pending")
+    person = api.officer.get(
+        f"/v1/persons/{pin}", params={"min_position": approved.json()["position"]}
+    )
+    assert person.status_code == 200
+
+
+def test_rule_failure_at_approval_moves_the_entry_to_the_conflict_queue(api: Api) -> None:
+    husband, wife, other = a_pin("M", 1970), a_pin("F", 1972), a_pin("F", 1973)
+    for pin, born in ((husband, "1970-01-01"), (wife, "1972-01-01"), (other, "1973-01-01")):
+        assert post_act(api.officer, a_birth(pin, born)).status_code == 201
+    assert post_act(api.officer, a_marriage(husband, wife, "1995-01-01")).status_code == 201
+    bigamous = a_marriage(husband, other, "1996-01-01")
+    stage(api.approver, bigamous)
+    response = api.approver2.post(f"/v1/entries/{staged_id(bigamous)}/approve")
+    problem = is_problem(response, 409, "bigamy")
+    assert problem["entry_status"] == "conflict"
+
+
+def test_rejecting_an_entry_needs_a_reason(api: Api) -> None:
+    entry = a_birth(a_pin("F", 1958), "1958-08-08")
+    stage(api.approver, entry)
+    url = f"/v1/entries/{staged_id(entry)}/reject"
+    is_problem(api.approver2.post(url, json={}), 422, "invalid-request")
+    rejected = api.approver2.post(url, json={"reason": "illegible line"})
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejected"
+
+
+def test_unknown_entry_is_a_404(api: Api) -> None:
+    missing = "00000000-0000-0000-0000-000000000000"
+    is_problem(api.approver.post(f"/v1/entries/{missing}/approve"), 404, "entry-not-found")
+    is_problem(api.approver.post("/v1/entries/not-a-uuid/approve"), 422)
+
+
+def test_entries_by_status(api: Api) -> None:
+    entry = a_birth(a_pin("M", 1949), "1949-04-04")
+    stage(api.approver, entry)
+    api.settle()
+    pending = api.approver.get("/v1/entries", params={"status": "pending"})
+    assert pending.status_code == 200, pending.text
+    assert len(pending.json()["entries"]) == 1
+    assert api.approver.get("/v1/entries", params={"status": "conflict"}).json()["entries"] == []
+
+
+def test_an_export_with_nul_characters_is_refused_before_it_reaches_the_store(api: Api) -> None:
+    entry = a_birth(a_pin("M", 1990), "1990-01-01")
+    entry["child"]["full_name"] = "An\u0000"
+    response = api.approver.post("/v1/imports", files={"file": ("x.jsonl", jsonl(entry))})
+    assert "line 1" in is_problem(response, 422, "unstorable-entry")["detail"]
+
+
+def test_corrupt_or_deeply_nested_exports_are_422s_not_crashes(api: Api) -> None:
+    corrupt = bytearray(gzip.compress(b'{"kind": "birth"}\n' * 1000))
+    corrupt[20:40] = b"\xff" * 20
+    for body, content_type in (
+        (bytes(corrupt), "application/gzip"),
+        (b"[" * 100_000 + b"\n", "application/x-ndjson"),
+    ):
+        response = api.approver.post(
+            "/v1/imports", content=body, headers={"Content-Type": content_type}
+        )
+        is_problem(response, 422, "unreadable-export")

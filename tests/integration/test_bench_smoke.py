@@ -1,0 +1,23 @@
+"""The projection benchmark runs end to end at tiny sizes (PostgreSQL)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POSTGRES_SERVER, _require_postgres
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "projections.py"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_projection_benchmark_smoke_run_exits_cleanly() -> None:
+    _require_postgres()
+    done = subprocess.run([sys.executable, str(BENCH), "--smoke", "--server", POSTGRES_SERVER],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "events/s" in done.stdout and "person(pin)" in done.stdout
