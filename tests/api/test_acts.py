@@ -144,7 +144,7 @@ def test_revocation_of_an_unknown_act_is_404(api: Api) -> None:
             "register.registered_on",
         ),
         ({"occurred_on": "1990-13-45"}, "occurred_on"),
-        ({"child": {"pin": "034090000001", "full_name": "A\u0000", "sex": "M"}}, None),
+        ({"child": {"pin": "034090000001", "full_name": "A\u0000", "sex": "M"}}, "child.full_name"),
     ],
 )
 def test_malformed_birth_is_a_422_naming_the_field(

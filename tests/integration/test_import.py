@@ -66,6 +66,7 @@ BAD_LINES = [
     json.dumps(a_birth("03419000000", "1990-01-01")),  # 11 digits
     json.dumps(a_birth("003090000001", "1990-01-01")),  # unknown province
     json.dumps(a_birth(a_pin("M", 1990), "1991-01-01")),  # PIN year disagrees
+    json.dumps({**a_birth(a_pin("F", 1990), "1990-02-02"), "note": "ink\u0000blot"}),
 ]
 
 
@@ -92,9 +93,10 @@ def test_counts_add_up_and_rejected_lines_are_reported(ledger: Ledger, tmp_path:
     )
     reported = [json.loads(line) for line in report.read_text().splitlines()]
     assert sorted(r["code"] for r in reported) == sorted(
-        ["invalid-entry", "invalid-entry", "invalid-pin", "invalid-pin", "pin-mismatch"]
+        ["invalid-entry"] * 3 + ["invalid-pin", "invalid-pin", "pin-mismatch"]
     )
     assert all(r["reason"] and r["line"] for r in reported)
+    assert any("note: text contains a NUL character" in r["reason"] for r in reported)
 
 
 def test_importing_the_same_file_twice_changes_nothing(ledger: Ledger, tmp_path: Path) -> None:

@@ -117,9 +117,19 @@ def field_of(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _location(error: dict[str, Any]) -> tuple[Any, ...] | list[Any]:
+    """Where the error is: pydantic's location, or deeper inside a body checked as a whole,
+    the place the ledger's storable check named."""
+    cause = getattr(error.get("ctx", {}).get("error"), "__cause__", None)
+    if isinstance(cause, InvalidInput) and cause.field:
+        return cause.field.split(".")
+    location: tuple[Any, ...] = error.get("loc", ())
+    return location
+
+
 def validation_problem(error: RequestValidationError) -> dict[str, Any]:
     errors = [
-        {"field": field_of(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        {"field": field_of(_location(e)), "message": str(e.get("msg", "invalid"))}
         for e in error.errors()
     ]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}

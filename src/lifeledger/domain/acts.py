@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -228,6 +229,7 @@ def parse_act(raw: object) -> Act:
     """Validate one entry of the register export format and return the act it states."""
     if not isinstance(raw, dict):
         raise InvalidEntry("an entry must be a JSON object")
+    check_storable(raw)
     read = _Reader(raw)
     kind = read.choice("kind", KINDS)
     assert kind is not None
@@ -251,6 +253,38 @@ def parse_act(raw: object) -> Act:
 
 
 Persons = dict[str, PersonRef]
+
+
+MAX_DEPTH = 20
+"""Deepest nesting of objects and lists an entry may have."""
+
+
+def check_storable(value: object, where: str = "", depth: int = 0) -> None:
+    """Refuse what no store or JSON answer can hold, naming where it is: NUL characters
+    (PostgreSQL refuses them), unpaired surrogates, NaN/Infinity, nesting deeper than MAX_DEPTH."""
+    field = where or None
+    if depth > MAX_DEPTH:
+        raise InvalidEntry(f"{where or 'entry'}: nested more than {MAX_DEPTH} levels", field=field)
+    if isinstance(value, str):
+        _check_text(value, where)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidEntry(f"{where}: numbers must be finite", field=field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(str(key), where or "entry")
+            check_storable(item, f"{where}.{key}" if where else str(key), depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_storable(item, f"{where}.{index}" if where else str(index), depth + 1)
+
+
+def _check_text(value: str, where: str) -> None:
+    if "\x00" in value:
+        raise InvalidEntry(f"{where}: text contains a NUL character", field=where or None)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidEntry(f"{where}: text is not valid Unicode", field=where or None) from error
 
 
 def _birth(read: _Reader) -> tuple[Persons, PartialDate | None]:

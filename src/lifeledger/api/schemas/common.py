@@ -3,42 +3,28 @@ dates, and the problem document."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-MAX_DEPTH = 20
+from lifeledger.domain.acts import check_storable
+from lifeledger.domain.errors import InvalidEntry
 
 
-def check_text(value: str, where: str = "text") -> str:
-    """Refuse what no store can hold: NUL characters and unpaired surrogates."""
-    if "\x00" in value:
-        raise ValueError(f"{where}: text must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise ValueError(f"{where}: text is not valid Unicode") from error
+def check_text(value: str) -> str:
+    """Refuse text no store can hold (see `check_storable`)."""
+    check_json(value, "text")
     return value
 
 
-def check_json(value: Any, where: str = "body", depth: int = 0) -> None:
-    """Walk a JSON document (extra fields included) and refuse text and numbers the stores
-    and the JSON responses cannot carry."""
-    if depth > MAX_DEPTH:
-        raise ValueError(f"{where}: nested more than {MAX_DEPTH} levels")
-    if isinstance(value, str):
-        check_text(value, where)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{where}: numbers must be finite")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_text(str(key), where)
-            check_json(item, f"{where}.{key}", depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            check_json(item, f"{where}.{index}", depth + 1)
+def check_json(value: Any, where: str = "body") -> None:
+    """Walk a JSON document (extra fields included) and refuse what the stores and the JSON
+    answers cannot carry, as a validation error naming where it is."""
+    try:
+        check_storable(value, where)
+    except InvalidEntry as error:
+        raise ValueError(error.message) from error
 
 
 Text = Annotated[str, AfterValidator(check_text)]
