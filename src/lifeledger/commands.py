@@ -158,7 +158,10 @@ def record(work: Work, act: Act, recorder: Recorder) -> Registration:
     """Check the act's rules against everything known, then record it in `work`."""
     recorded_by = recorder.recorded_by(act)
     links = HANDLERS[act.kind](work, act)
-    registration = Registration.record(act, recorder.source_of(act), recorded_by)
+    # The persons it concerns: those it names, and those found by the rules (the spouses of
+    # a divorce that names only the marriage).
+    pins = sorted(set(act.pins) | {pin for pin, _ in links})
+    registration = Registration.record(act, pins, recorder.source_of(act), recorded_by)
     work.add(registration)
     for pin, fact in links:
         work.link(

@@ -107,14 +107,16 @@ class Registration(Aggregate):
         self.revoked = False
 
     @classmethod
-    def record(cls, act: Act, source: dict[str, Any], recorded_by: dict[str, Any]) -> Registration:
+    def record(
+        cls, act: Act, pins: list[str], source: dict[str, Any], recorded_by: dict[str, Any]
+    ) -> Registration:
         return cls._create(
             EVENT_OF_KIND[act.kind],
             id=act.reference.act_id,
             kind=act.kind,
             reference={**act.content["register"], **act.reference.as_dict()},
             occurred_on=str(act.fact_date),
-            pins=act.pins,
+            pins=pins,
             content=act.content,
             source=source,
             recorded_by=recorded_by,
