@@ -22,10 +22,10 @@ import pytest
 from bench.families import generate
 
 from lifeledger.commands import Recorder
-from lifeledger.domain.acts import Reference, parse_act
+from lifeledger.domain.acts import parse_act
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
-from lifeledger.projections import Projections, person_view, search
+from lifeledger.projections import Projections, search
 from lifeledger.settings import Settings
 from tests.builders import (
     a_birth,
@@ -49,7 +49,6 @@ class Family:
     acts: dict[str, dict[str, Any]] = field(default_factory=dict)
     pins: dict[str, str] = field(default_factory=dict)
     follow: bool = False  # catch the read models up after every act
-    check_documents: bool = False  # then compare every stored document with a fresh one
 
     def __getattr__(self, name: str) -> str:
         pins = self.__dict__.get("pins", {})
@@ -79,21 +78,10 @@ class Family:
         self.projections.ledger.register(entry, OFFICER)
         if self.follow:
             self.projections.runner.catch_up()
-        if self.check_documents:
-            self.assert_stored_documents_are_fresh(key)
-
-    def assert_stored_documents_are_fresh(self, after: str) -> None:
-        pins = set(self.pins.values())
-        with self.projections.db.transaction() as tx:
-            fresh = person_view.build(pins, person_view.load(tx, pins))
-            stored = {pin: person_view.stored_document(tx, pin)[0] for pin in pins}
-        assert stored == {pin: fresh.get(pin) for pin in pins}, f"stale after {after}"
 
 
-def build_family(
-    projections: Projections, follow: bool = False, check_documents: bool = False
-) -> Family:
-    f = Family(projections, follow=follow or check_documents, check_documents=check_documents)
+def build_family(projections: Projections, follow: bool = False) -> Family:
+    f = Family(projections, follow=follow)
     f.born("grandfather", "M", "1930-01-15", "Nguyễn Văn Tổ")
     f.born("grandmother", "F", "1932-03-03", "Trần Thị Tằng")
     f.born("maternal_grandfather", "M", "1931-02-02", "Lê Văn Ngoại")
@@ -196,18 +184,6 @@ def test_death_ends_the_marriage_and_widows_the_spouse(family: Family) -> None:
     assert grandmother["spouses"][0]["end_reason"] == "death"
     assert grandmother["marital_status"] == "widowed"
     assert family.projections.person(family.grandfather).data["status"] == "dead"
-
-
-def test_stored_documents_follow_every_act_of_the_person_and_their_relatives(
-    projections: Projections,
-) -> None:
-    family = build_family(projections, check_documents=True)
-    second_marriage = Reference.at(family.acts["m_father_again"], "register")
-    family.projections.ledger.revoke(
-        second_marriage, "QĐ 9/2021", "2021-01-01", "UBND huyện Đông Hưng", "void", OFFICER
-    )
-    family.projections.runner.catch_up()
-    family.assert_stored_documents_are_fresh("the revocation")
 
 
 def test_a_divorce_naming_only_the_marriage_is_in_both_life_chains(family: Family) -> None:

@@ -112,16 +112,6 @@ class Tx:
         found = self.rows(statement, params)
         return found[0] if found else None
 
-    def rows_together(self, *queries: tuple[str, Sequence[Any]]) -> list[list[Row]]:
-        """The rows of several independent queries. Inside `ViewDatabase.read` on
-        PostgreSQL they are sent at once and answered in one round trip."""
-        if not self.postgres:
-            return [self.rows(statement, params) for statement, params in queries]
-        self.flush()
-        connection = self._cursor.connection
-        cursors = [connection.execute(statement, params) for statement, params in queries]
-        return [list(cursor.fetchall()) for cursor in cursors]
-
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A condition `column is one of values`, with its parameters."""
         if self.postgres:
@@ -171,22 +161,6 @@ class ViewDatabase:
             conn.rollback()
             raise
         conn.commit()
-
-    @contextmanager
-    def read(self) -> Iterator[Tx]:
-        """A transaction that only reads. On PostgreSQL its statements are pipelined: the
-        BEGIN, the queries sent by `Tx.rows_together` and the COMMIT share round trips."""
-        if self._pool is None:
-            with self.transaction() as tx:
-                yield tx
-            return
-        with (
-            self._pool.connection() as conn,
-            conn.pipeline(),
-            conn.transaction(),
-            conn.cursor() as cursor,
-        ):
-            yield Tx(cursor, postgres=True, types=self._types)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.transaction() as tx:

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.projections.database import Row, Tx, dumps
+from lifeledger.projections.database import Row, Tx
 from lifeledger.projections.identity import counts, fold, identity, load_acts, render
 
 BLOOD = ("mother", "father")
@@ -59,142 +59,59 @@ def _index(rows: list[Row], *columns: str) -> dict[str, list[Row]]:
     return found
 
 
-POSITION = "SELECT position FROM ll_tracking WHERE name = 'registry'"
-
-
 def load(tx: Tx, pins: set[str], as_of: str | None = None) -> Rows:
     """The rows of `pins` and of their relatives: now (identities from `ll_person`), or as
     of a past date (identities from the acts registered by then). Unknown persons are left
-    out of `people`. Now, every row comes from one batch of independent queries (one round
-    trip on PostgreSQL); as of a date, the acts are read after."""
+    out of `people`."""
     rows, wanted = Rows(), sorted(pins)
-    edges = _edges_query(tx, wanted)
-    queries = [edges, _couples_query(tx, wanted), _guardianships_query(tx, wanted)]
-    if as_of is None:
-        queries.append(_identities_query(tx, wanted))
-    parents, couples, guardianships, *identities = tx.rows_together(*queries)
-    unique = {(e["act_id"], e["role"]): e for e in parents}
+    if as_of is not None:
+        acts = load_acts(tx, wanted, as_of)
+        rows.people = {pin: identity(pin, acts[pin]) for pin in wanted if acts.get(pin)}
+    children_of, params_c = tx.any_of("child_pin", wanted)
+    parent_of, params_p = tx.any_of("parent_pin", wanted)
+    edges = tx.rows(
+        f"SELECT * FROM ll_parent WHERE {children_of} OR {parent_of}", params_c + params_p
+    )
+    parents = sorted({e["parent_pin"] for e in edges if e["parent_pin"] and e["child_pin"] in pins})
+    if parents:
+        of_parents, params_s = tx.any_of("parent_pin", parents)
+        edges += tx.rows(f"SELECT * FROM ll_parent WHERE {of_parents}", params_s)
+    unique = {(e["act_id"], e["role"]): e for e in edges}
     rows.parent_edges = [e for e in unique.values() if counts(e, as_of)]
+    in_a, params_a = tx.any_of("a", wanted)
+    in_b, params_b = tx.any_of("b", wanted)
+    couples = tx.rows(f"SELECT * FROM ll_couple WHERE {in_a} OR {in_b}", params_a + params_b)
     rows.couples = [c for c in couples if counts(c, as_of)]
     for couple in rows.couples:
         if as_of is not None and (couple["divorce_registered_on"] or "") > as_of:
             couple.update(divorce_act=None, divorced_on=None, annulment=0)
+    ward, params_w = tx.any_of("ward", wanted)
+    guardian, params_g = tx.any_of("guardian", wanted)
+    guardianships = tx.rows(
+        f"SELECT * FROM ll_guardianship WHERE {ward} OR {guardian}", params_w + params_g
+    )
     rows.guardianships = [g for g in guardianships if counts(g, as_of)]
-    if as_of is None:
-        for row in identities[0]:
-            person = render(row["pin"], json.loads(row["sources"]))
-            (rows.people if row["pin"] in pins else rows.known)[row["pin"]] = person
-    else:
-        _load_known_as_of(tx, rows, wanted, as_of)
+    _load_known(tx, rows, pins, as_of)
     return rows
 
 
-Query = tuple[str, list[Any]]
-
-
-def _edges_query(tx: Tx, wanted: list[str], column: str = "*") -> Query:
-    """Parent edges of the persons, to the persons, and to their parents (for siblings):
-    three index lookups (an OR of them would scan the table)."""
-    child, params = tx.any_of("child_pin", wanted)
-    parent, _ = tx.any_of("parent_pin", wanted)
-    mine, _ = tx.any_of("mine.child_pin", wanted)
-    selected = "e.*" if column == "*" else f"e.{column} AS pin"
-    return (
-        f"SELECT {selected} FROM ll_parent e WHERE {child} UNION ALL "
-        f"SELECT {selected} FROM ll_parent e WHERE {parent} UNION ALL "
-        f"SELECT {selected} FROM ll_parent e JOIN ll_parent mine "
-        f"ON e.parent_pin = mine.parent_pin WHERE {mine}",
-        3 * params,
-    )
-
-
-def _couples_query(tx: Tx, wanted: list[str]) -> Query:
-    in_a, params_a = tx.any_of("a", wanted)
-    in_b, params_b = tx.any_of("b", wanted)
-    return f"SELECT * FROM ll_couple WHERE {in_a} OR {in_b}", params_a + params_b
-
-
-def _guardianships_query(tx: Tx, wanted: list[str]) -> Query:
-    ward, params_w = tx.any_of("ward", wanted)
-    guardian, params_g = tx.any_of("guardian", wanted)
-    return f"SELECT * FROM ll_guardianship WHERE {ward} OR {guardian}", params_w + params_g
-
-
-def _related_query(tx: Tx, wanted: list[str]) -> Query:
-    """The PINs of the persons and of everyone the other queries name (parents, children,
-    siblings, spouses, guardians, wards), as one SELECT of a `pin` column."""
-    selects = [_edges_query(tx, wanted, "parent_pin"), _edges_query(tx, wanted, "child_pin")]
-    for column in ("a", "b"):
-        couples, params = _couples_query(tx, wanted)
-        selects.append((couples.replace("SELECT *", f"SELECT {column} AS pin", 1), params))
-    for column in ("ward", "guardian"):
-        guardianships, params = _guardianships_query(tx, wanted)
-        selects.append((guardianships.replace("SELECT *", f"SELECT {column} AS pin", 1), params))
-    mine, params = tx.any_of("pin", wanted)
-    selects.append((f"SELECT pin FROM ll_person WHERE {mine}", params))
-    return (
-        " UNION ALL ".join(statement for statement, _ in selects),
-        [param for _, params in selects for param in params],
-    )
-
-
-def _identities_query(tx: Tx, wanted: list[str]) -> Query:
-    """The stored identities of the persons and of everyone related to them."""
-    related, params = _related_query(tx, wanted)
-    return f"SELECT pin, sources FROM ll_person WHERE pin IN ({related})", params
-
-
-def _load_known_as_of(tx: Tx, rows: Rows, wanted: list[str], as_of: str) -> None:
-    """The persons and their relatives as their own acts stood on `as_of`."""
-    acts = load_acts(tx, wanted, as_of)
-    rows.people = {pin: identity(pin, acts[pin]) for pin in wanted if acts.get(pin)}
+def _load_known(tx: Tx, rows: Rows, pins: set[str], as_of: str | None) -> None:
+    """Name, birth and death of the relatives (and, now, of the persons themselves): as
+    stored, or, for a read as of a past date, as their own acts stood then."""
     related = {e["parent_pin"] for e in rows.parent_edges} | {
         e["child_pin"] for e in rows.parent_edges
     }
     related |= {c["a"] for c in rows.couples} | {c["b"] for c in rows.couples}
     related |= {g["ward"] for g in rows.guardianships} | {g["guardian"] for g in rows.guardianships}
-    others = sorted(p for p in related - set(wanted) if p)
-    acts = load_acts(tx, others, as_of) if others else {}
-    rows.known = {pin: identity(pin, acts[pin]) for pin in others if acts.get(pin)}
-
-
-# Stored documents: what a read "now" returns, kept by the registry projection
-
-
-DOCUMENT_DDL = "CREATE TABLE IF NOT EXISTS ll_person_doc (pin TEXT PRIMARY KEY, doc TEXT NOT NULL)"
-CHUNK = 500
-"""Persons whose documents are rebuilt together (SQLite allows some 32,000 parameters)."""
-
-
-def store_documents(tx: Tx, touched: set[str]) -> None:
-    """Rebuild the stored documents of the persons a batch touched and of their relatives
-    (whose documents name them), after the batch's rows are written."""
-    ordered = sorted(touched)
-    for start in range(0, len(ordered), CHUNK):
-        statement, params = _related_query(tx, ordered[start : start + CHUNK])
-        affected = {row["pin"] for row in tx.rows(statement, params) if row["pin"]}
-        affected.update(ordered[start : start + CHUNK])
-        documents = build(affected, load(tx, affected))
-        for pin in sorted(affected):
-            if pin in documents:
-                tx.defer(
-                    "ll_person_doc",
-                    "INSERT INTO ll_person_doc (pin, doc) VALUES (%s, %s) "
-                    "ON CONFLICT (pin) DO UPDATE SET doc = excluded.doc",
-                    (pin, dumps(documents[pin])),
-                )
-            else:
-                tx.defer("ll_person_doc", "DELETE FROM ll_person_doc WHERE pin = %s", (pin,))
-
-
-def stored_document(tx: Tx, pin: str) -> tuple[dict[str, Any] | None, int]:
-    """The person's stored document (None: unknown) and the position it reflects, read in
-    one round trip."""
-    documents, tracking = tx.rows_together(
-        ("SELECT doc FROM ll_person_doc WHERE pin = %s", [pin]), (POSITION, [])
-    )
-    position = int(tracking[0]["position"]) if tracking else 0
-    return (json.loads(documents[0]["doc"]) if documents else None), position
+    if as_of is not None:
+        others = sorted(p for p in related - pins if p)
+        acts = load_acts(tx, others, as_of) if others else {}
+        rows.known = {pin: identity(pin, acts[pin]) for pin in others if acts.get(pin)}
+        return
+    where, params = tx.any_of("pin", sorted(p for p in related | pins if p))
+    for row in tx.rows(f"SELECT pin, sources FROM ll_person WHERE {where}", params):
+        person = render(row["pin"], json.loads(row["sources"]))
+        (rows.people if row["pin"] in pins else rows.known)[row["pin"]] = person
 
 
 def build(pins: set[str], rows: Rows) -> dict[str, dict[str, Any]]:

@@ -34,13 +34,11 @@ class Queries:
 
     def person(self, pin: str, as_of: str | None = None) -> Read:
         """The person's document now, or as the ledger stood on `as_of` (None: unknown).
-        Now, it is the document the projection stored; as of a date, it is assembled from the
-        person's acts and the family graph's rows at read time."""
-        with self.db.read() as tx:
-            if as_of is None:
-                return Read(*person_view.stored_document(tx, pin))
+        It is assembled from the person's acts and the family graph's rows at read time."""
+        with self.db.transaction() as tx:
+            position = self._position(tx)
             documents = person_view.build({pin}, person_view.load(tx, {pin}, as_of))
-            return Read(documents.get(pin), self._position(tx))
+            return Read(documents.get(pin), position)
 
     def timeline(self, pin: str, as_of: str | None = None) -> Read:
         """The person's acts in fact-date order, each with its reference, source and corrections."""

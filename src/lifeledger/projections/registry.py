@@ -14,7 +14,7 @@ from lifeledger.domain.acts import Reference, get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration, set_path
-from lifeledger.projections import identity, person_view
+from lifeledger.projections import identity
 from lifeledger.projections.database import Tx, dumps
 from lifeledger.projections.family_edges import (
     move_edge_dates,
@@ -80,7 +80,6 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS ll_person_name ON ll_person (name_folded)",
     """CREATE TABLE IF NOT EXISTS ll_name_word (
         word TEXT NOT NULL, pin TEXT NOT NULL, PRIMARY KEY (word, pin))""",
-    person_view.DOCUMENT_DDL,
 )
 TABLES = (
     "ll_act",
@@ -92,7 +91,6 @@ TABLES = (
     "ll_entry",
     "ll_person",
     "ll_name_word",
-    "ll_person_doc",
 )
 
 
@@ -140,11 +138,6 @@ class RegistryProjection(Projection):
                 _entry(tx, event, position)
         if envelopes:
             identity.refresh(tx, changes, envelopes[-1].position)
-            touched = set(changes.added) | changes.reread
-            for envelope in envelopes:
-                if isinstance(envelope.event, Registration.Registered):
-                    touched.update(envelope.event.pins)
-            person_view.store_documents(tx, touched)
 
 
 # Acts

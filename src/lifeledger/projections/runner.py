@@ -139,7 +139,7 @@ class Runner:
         how many events the batches covered. The next batch is read and decoded in a second
         thread while one is applied (an event already applied, e.g. by another runner, is
         skipped when its turn comes)."""
-        total = 0
+        total = batches = 0
         with ThreadPoolExecutor(1, thread_name_prefix="projections-read") as reader:
             upcoming = reader.submit(self._read, self.position() + 1)
             while True:
@@ -149,8 +149,21 @@ class Runner:
                 upcoming = reader.submit(self._read, notifications[-1].id + 1)
                 self._apply(notifications[-1].id, envelopes)
                 total += len(notifications)
+                batches += 1
+                if batches & (batches - 1) == 0:  # 1, 2, 4, 8…: while the tables grow fast
+                    self._analyze()
                 if progress:
                     progress(total)
+
+    def _analyze(self) -> None:
+        """Refresh PostgreSQL's statistics of the read models' tables, so the projections'
+        own queries keep using their indexes while a catch-up fills them (autovacuum may be
+        off, and runs only every minute when on)."""
+        if not self.db.postgres:
+            return
+        tables = [table for projection in self.projections for table in projection.tables]
+        with self.db.transaction() as tx:
+            tx.execute(f"ANALYZE {', '.join(tables)}")
 
     def run_batch(self) -> int:
         """One batch for each projection that is behind; returns how many events it covered
