@@ -13,9 +13,8 @@ $(BIN)/lifeledger: pyproject.toml
 
 setup: $(BIN)/lifeledger
 
-## Set up, load the demo data into an empty ledger (SQLite by default), and serve.
+## Set up and serve (SQLite by default); `serve` loads the demo data into an empty ledger.
 run: setup
-	$(BIN)/lifeledger demo
 	$(BIN)/lifeledger serve
 
 ## Set up and run the whole test suite: lint, types, tests on SQLite and PostgreSQL.
