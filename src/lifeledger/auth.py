@@ -187,14 +187,21 @@ class UserStore:
         with self._lock:
             self._cache.clear()
 
+    def remembered(self, key: str) -> tuple[Principal | None] | None:
+        """What `authenticate` answered for this key in the last `cache_seconds`, without
+        touching the database: `(user or None,)`, or None when it must ask the database."""
+        with self._lock:
+            cached = self._cache.get(hash_key(key))
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return (cached[1],)
+        return None
+
     def authenticate(self, key: str) -> Principal | None:
         """The enabled user holding this key, or None."""
-        digest = hash_key(key)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            return cached[1]
+        remembered = self.remembered(key)
+        if remembered is not None:
+            return remembered[0]
+        digest, now = hash_key(key), time.monotonic()
         row = self.db.row(
             "SELECT name, roles, provinces FROM api_user WHERE key_hash = %s AND disabled = 0",
             (digest,),

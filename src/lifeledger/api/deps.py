@@ -3,11 +3,12 @@ user (by role), the Idempotency-Key header, and `min_position` for reading one's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, cast
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
@@ -19,14 +20,16 @@ bearer = HTTPBearer(
 )
 
 
-def get_context(request: Request) -> ApiContext:
+# The dependencies are `async def` when they never block (a sync one costs a thread hop
+# per request); the user's credential is looked up in a thread only when not remembered.
+async def get_context(request: Request) -> ApiContext:
     return cast(ApiContext, request.app.state.context)
 
 
 Context = Annotated[ApiContext, Depends(get_context)]
 
 
-def current_user(
+async def current_user(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
@@ -38,7 +41,11 @@ def current_user(
             "send the header Authorization: Bearer <API key>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = context.users.authenticate(credentials.credentials)
+    remembered = context.users.remembered(credentials.credentials)
+    if remembered is not None:
+        user = remembered[0]
+    else:
+        user = await run_in_threadpool(context.users.authenticate, credentials.credentials)
     if user is None:
         raise ApiProblem(
             401,
@@ -75,8 +82,8 @@ def authorize(user: Principal, permission: Permission, province: str | None = No
         )
 
 
-def needs(permission: Permission) -> Callable[[Principal], Principal]:
-    def dependency(user: CurrentUser) -> Principal:
+def needs(permission: Permission) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    async def dependency(user: CurrentUser) -> Principal:
         authorize(user, permission)
         return user
 
