@@ -105,6 +105,9 @@ def load(url: str, persons: int, seed: int) -> None:
         started = time.perf_counter()
         applied = projections.runner.catch_up()
         say(f"projections applied {applied} events in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
+        projections.runner.settle()
+        say(f"stored person documents refreshed in {time.perf_counter() - started:.0f} s")
         projections.close()
     finally:
         ledger.close()

@@ -22,10 +22,10 @@ import pytest
 from bench.families import generate
 
 from lifeledger.commands import Recorder
-from lifeledger.domain.acts import parse_act
+from lifeledger.domain.acts import Reference, parse_act
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
-from lifeledger.projections import Projections, search
+from lifeledger.projections import Projections, documents, person_view, search
 from lifeledger.settings import Settings
 from tests.builders import (
     a_birth,
@@ -49,6 +49,7 @@ class Family:
     acts: dict[str, dict[str, Any]] = field(default_factory=dict)
     pins: dict[str, str] = field(default_factory=dict)
     follow: bool = False  # catch the read models up after every act
+    check_documents: bool = False  # then refresh the stored documents and compare them
 
     def __getattr__(self, name: str) -> str:
         pins = self.__dict__.get("pins", {})
@@ -76,12 +77,30 @@ class Family:
     def record(self, key: str, entry: dict[str, Any]) -> None:
         self.acts[key] = entry
         self.projections.ledger.register(entry, OFFICER)
-        if self.follow:
+        if self.check_documents:
+            self.assert_stored_documents_are_fresh(key)
+        elif self.follow:
             self.projections.runner.catch_up()
 
+    def assert_stored_documents_are_fresh(self, after: str) -> None:
+        """Once settled, every person's stored document is served and equals a fresh build."""
+        projections, pins = self.projections, set(self.pins.values())
+        projections.runner.catch_up()
+        assert all(documents.stored(projections.db, pin) is None for pin in pins)  # not yet
+        projections.runner.settle()
+        with projections.db.transaction() as tx:
+            fresh = person_view.build(pins, person_view.load(tx, pins))
+        stored = {pin: documents.stored(projections.db, pin) for pin in pins}
+        position = projections.runner.position()
+        assert {pin: (json.loads(doc[0]), doc[1]) for pin, doc in stored.items() if doc} == {
+            pin: (fresh[pin], position) for pin in pins
+        }, f"stale after {after}"
 
-def build_family(projections: Projections, follow: bool = False) -> Family:
-    f = Family(projections, follow=follow)
+
+def build_family(
+    projections: Projections, follow: bool = False, check_documents: bool = False
+) -> Family:
+    f = Family(projections, follow=follow, check_documents=check_documents)
     f.born("grandfather", "M", "1930-01-15", "Nguyễn Văn Tổ")
     f.born("grandmother", "F", "1932-03-03", "Trần Thị Tằng")
     f.born("maternal_grandfather", "M", "1931-02-02", "Lê Văn Ngoại")
@@ -191,6 +210,33 @@ def test_a_divorce_naming_only_the_marriage_is_in_both_life_chains(family: Famil
         kinds = [act["kind"] for act in family.projections.timeline(spouse).data]
         assert "divorce" in kinds, spouse
         assert family.projections.person(spouse).data["spouses"][0]["end_reason"] == "divorce"
+
+
+def test_stored_documents_follow_every_act_of_the_person_and_their_relatives(
+    projections: Projections,
+) -> None:
+    family = build_family(projections, check_documents=True)
+    second_marriage = Reference.at(family.acts["m_father_again"], "register")
+    projections.ledger.revoke(
+        second_marriage, "QĐ 9/2021", "2021-01-01", "UBND huyện Đông Hưng", "void", OFFICER
+    )
+    family.assert_stored_documents_are_fresh("the revocation")
+
+
+def test_a_read_after_a_new_act_never_answers_from_an_older_stored_document(
+    family: Family,
+) -> None:
+    projections = family.projections
+    projections.runner.settle()
+    assert documents.stored(projections.db, family.an) is not None
+    projections.ledger.register(a_death(family.an, "2020-02-02"), OFFICER)
+    projections.runner.catch_up()
+    assert documents.stored(projections.db, family.an) is None  # stale: built before the death
+    read = json.loads(projections.person_json(family.an).data)
+    assert read["status"] == "dead"
+    assert read == projections.person(family.an).data
+    projections.runner.settle()
+    assert documents.stored(projections.db, family.an)[1] == projections.runner.position()
 
 
 def test_an_unknown_pin_reads_as_none(projections: Projections) -> None:
@@ -509,8 +555,10 @@ def test_entry_queues_in_ledger_order_and_paginated(projections: Projections) ->
 
 
 def dump(projections: Projections) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every read-model table, ordered. `ll_person.position` is left out: it is
-    the end of the batch that last wrote the row, so it depends on where batches ended."""
+    """Every row of every read-model table, ordered, once settled (the stored documents
+    refreshed too). `ll_person.position` is left out: it is the end of the batch that last
+    wrote the row, so it depends on where batches ended."""
+    projections.runner.settle()
     db = projections.db
     if db.postgres:
         query = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import MEDIA_TYPE, ApiProblem, ledger_problem
@@ -96,3 +96,10 @@ def read_response(body: dict[str, Any], position: int) -> JSONResponse:
     """A read's answer, with the position it reflects in the body and a header."""
     body["position"] = position
     return JSONResponse(body, headers={POSITION_HEADER: str(position)})
+
+
+def read_json_response(document: str, position: int) -> Response:
+    """`read_response` for a JSON object already encoded (a stored document), sent as is
+    with the position added."""
+    body = f'{{"position":{position},{document.removeprefix("{")}'
+    return Response(body, media_type="application/json", headers={POSITION_HEADER: str(position)})

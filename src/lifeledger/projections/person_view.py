@@ -20,7 +20,7 @@ from lifeledger.projections.database import Row, Tx
 from lifeledger.projections.identity import counts, fold, identity, load_acts, render
 
 BLOOD = ("mother", "father")
-__all__ = ["Rows", "build", "fold", "load"]
+__all__ = ["Rows", "build", "fold", "load", "related_query"]
 
 
 @dataclass
@@ -112,6 +112,31 @@ def _load_known(tx: Tx, rows: Rows, pins: set[str], as_of: str | None) -> None:
     for row in tx.rows(f"SELECT pin, sources FROM ll_person WHERE {where}", params):
         person = render(row["pin"], json.loads(row["sources"]))
         (rows.people if row["pin"] in pins else rows.known)[row["pin"]] = person
+
+
+def related_query(tx: Tx, wanted: list[str]) -> tuple[str, list[Any]]:
+    """One SELECT of a `pin` column: the persons whose documents name any of `wanted`, that
+    is their parents, children, siblings (their parents' children), spouses, guardians and
+    wards (revoked edges included: they named them until the revocation)."""
+    selects = [
+        ("parent_pin", "ll_parent", "child_pin"),
+        ("child_pin", "ll_parent", "parent_pin"),
+        ("b", "ll_couple", "a"),
+        ("a", "ll_couple", "b"),
+        ("guardian", "ll_guardianship", "ward"),
+        ("ward", "ll_guardianship", "guardian"),
+    ]
+    statements, params = [], []
+    for column, table, key in selects:
+        where, values = tx.any_of(key, wanted)
+        statements.append(f"SELECT {column} AS pin FROM {table} WHERE {where}")
+        params += values
+    where, values = tx.any_of("mine.child_pin", wanted)
+    statements.append(
+        "SELECT e.child_pin AS pin FROM ll_parent e JOIN ll_parent mine "
+        f"ON e.parent_pin = mine.parent_pin WHERE {where}"
+    )
+    return " UNION ALL ".join(statements), params + values
 
 
 def build(pins: set[str], rows: Rows) -> dict[str, dict[str, Any]]:

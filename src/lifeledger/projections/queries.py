@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeledger.domain.acts import get_path
-from lifeledger.projections import graph, lookups, person_view, search
-from lifeledger.projections.database import Row, Tx, ViewDatabase
+from lifeledger.projections import documents, graph, lookups, person_view, search
+from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps
 from lifeledger.projections.identity import load_acts
 from lifeledger.projections.runner import Runner
 
@@ -39,6 +39,16 @@ class Queries:
             position = self._position(tx)
             documents = person_view.build({pin}, person_view.load(tx, {pin}, as_of))
             return Read(documents.get(pin), position)
+
+    def person_json(self, pin: str, as_of: str | None = None) -> Read:
+        """`person` as JSON text: now, the stored document when it is up to date (one
+        statement, no decoding); otherwise assembled as `person` does."""
+        if as_of is None:
+            found = documents.stored(self.db, pin)
+            if found is not None:
+                return Read(*found)
+        read = self.person(pin, as_of)
+        return Read(None if read.data is None else dumps(read.data), read.position)
 
     def timeline(self, pin: str, as_of: str | None = None) -> Read:
         """The person's acts in fact-date order, each with its reference, source and corrections."""

@@ -14,8 +14,8 @@ from lifeledger.domain.acts import Reference, get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration, set_path
-from lifeledger.projections import identity
-from lifeledger.projections.database import Tx, dumps
+from lifeledger.projections import documents, identity
+from lifeledger.projections.database import Tx, ViewDatabase, dumps
 from lifeledger.projections.family_edges import (
     move_edge_dates,
     parse_int,
@@ -80,6 +80,7 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS ll_person_name ON ll_person (name_folded)",
     """CREATE TABLE IF NOT EXISTS ll_name_word (
         word TEXT NOT NULL, pin TEXT NOT NULL, PRIMARY KEY (word, pin))""",
+    *documents.DDL,
 )
 TABLES = (
     "ll_act",
@@ -91,6 +92,7 @@ TABLES = (
     "ll_entry",
     "ll_person",
     "ll_name_word",
+    *documents.TABLES,
 )
 
 
@@ -138,6 +140,15 @@ class RegistryProjection(Projection):
                 _entry(tx, event, position)
         if envelopes:
             identity.refresh(tx, changes, envelopes[-1].position)
+            touched = set(changes.added) | changes.reread
+            for envelope in envelopes:
+                if isinstance(envelope.event, Registration.Registered):
+                    touched.update(envelope.event.pins)
+            documents.touch(tx, touched, envelopes[-1].position)
+
+    def when_idle(self, db: ViewDatabase) -> int:
+        """Bring the stored person documents up to date (see `documents`)."""
+        return documents.refresh(db)
 
 
 # Acts

@@ -67,6 +67,11 @@ class Projection:
         """Apply a batch of events, in order, within the batch's transaction."""
         raise NotImplementedError
 
+    def when_idle(self, db: ViewDatabase) -> int:
+        """Work to do once the projection has caught up (e.g. caches of its rows), in small
+        steps; returns how much it did (0: nothing left)."""
+        return 0
+
     def create(self, tx: Tx) -> None:
         for statement in self.ddl:
             tx.execute(statement)
@@ -154,6 +159,17 @@ class Runner:
                     self._analyze()
                 if progress:
                     progress(total)
+
+    def idle_work(self) -> int:
+        """One step of each projection's idle work (see `Projection.when_idle`)."""
+        return sum(projection.when_idle(self.db) for projection in self.projections)
+
+    def settle(self, progress: Callable[[int], None] | None = None) -> int:
+        """Catch up, then do the idle work until none is left; returns the events applied."""
+        total = self.catch_up(progress)
+        while self.idle_work():
+            total += self.catch_up(progress)
+        return total
 
     def _analyze(self) -> None:
         """Refresh PostgreSQL's statistics of the read models' tables, so the projections'
@@ -280,7 +296,7 @@ class Follower:
         listener = self._listen()
         try:
             while not self.stopping.is_set():
-                if self.runner.run_batch():
+                if self.runner.run_batch() or self.runner.idle_work():
                     continue
                 self._wait_for_news(listener)
         finally:

@@ -10,9 +10,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from lifeledger.api.answers import read_response
+from lifeledger.api.answers import read_json_response, read_response
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, MinPosition, Reader, authorize
 from lifeledger.api.records import Access
@@ -70,12 +70,12 @@ def read_person(
     user: Reader,
     as_of: AsOf = None,
     min_position: MinPosition = None,
-) -> JSONResponse:
+) -> Response:
     """A person's civil status: identity, parents, children, spouses and siblings."""
     day = as_of.isoformat() if as_of else None
     look_up(context, user, {"pin": pin}, "person", min_position, detail=day)
-    read = context.projections.person(pin, day)
-    return read_response(dict(found(read.data, pin)), read.position)
+    read = context.projections.person_json(pin, day)
+    return read_json_response(found(read.data, pin), read.position)
 
 
 @router.get("/persons/{pin}/timeline", response_model=TimelineOut, responses=READ)
