@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from lifeledger.ledger import Ledger
-from lifeledger.projections import Projections
+from lifeledger.projections import Projections, documents
 from lifeledger.settings import Settings
 
 app = typer.Typer(help="Read models: rebuild, status, run.", no_args_is_help=True)
@@ -58,6 +58,10 @@ def rebuild(
         done = projections.runner.rebuild(
             [name] if name else [], progress=lambda n: bar.update(task, completed=n)
         )
+        pending = documents.status(projections.db)["pending"]
+        task = bar.add_task("person documents", total=pending)
+        while step := projections.runner.idle_work():
+            bar.advance(task, step)
     elapsed = time.monotonic() - started
     close(projections)
     typer.echo(f"rebuilt {name or ', '.join(names)}: {done} events in {elapsed:.1f}s")
@@ -71,19 +75,24 @@ def status(
     projections = open_projections()
     ledger = projections.ledger.position()
     positions = projections.runner.positions()
+    stored = documents.status(projections.db)
     close(projections)
     rows = {
         name: {"position": position, "lag": ledger - position}
         for name, position in positions.items()
     }
     if as_json:
-        typer.echo(json.dumps({"ledger": ledger, "projections": rows}))
+        typer.echo(json.dumps({"ledger": ledger, "projections": rows, "documents": stored}))
         return
     table = Table("projection", "position", "lag")
     for name, row in rows.items():
         table.add_row(name, str(row["position"]), str(row["lag"]))
     Console().print(table)
     typer.echo(f"ledger position: {ledger}")
+    typer.echo(
+        f"stored person documents: at position {stored['position']}, "
+        f"{stored['pending']} touched persons waiting"
+    )
 
 
 @app.command()

@@ -717,10 +717,13 @@ def test_cli_status_rebuild_and_run(settings: Settings, ledger: Ledger) -> None:
     status = json.loads(lifeledger(settings.database_url, "status", "--json").stdout)
     assert status == {"ledger": ledger.position(), "projections": {
         "registry": {"position": 0, "lag": ledger.position()},
-        "statistics": {"position": 0, "lag": ledger.position()}}}  # fmt: skip
+        "statistics": {"position": 0, "lag": ledger.position()}},
+        "documents": {"position": 0, "pending": 0}}  # fmt: skip
     rebuilt = lifeledger(settings.database_url, "rebuild", "registry")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "rebuilt registry" in rebuilt.stdout
+    status = json.loads(lifeledger(settings.database_url, "status", "--json").stdout)
+    assert status["documents"] == {"position": ledger.position(), "pending": 0}
     assert lifeledger(settings.database_url, "rebuild", "nothing").returncode == 2
     env = {**os.environ, "LIFELEDGER_DATABASE_URL": settings.database_url}
     command = [sys.executable, "-m", "lifeledger.cli", "projections", "run", "--poll", "0.05"]

@@ -85,6 +85,16 @@ def refresh(db: ViewDatabase, limit: int = 5 * CHUNK) -> int:
         return len(touched)
 
 
+def status(db: ViewDatabase) -> dict[str, int]:
+    """The registry position the stored documents reflect, and how many touched persons wait
+    for theirs to be rebuilt."""
+    row = db.row(
+        "SELECT (SELECT position FROM ll_doc_state WHERE id = 1) AS position, "
+        "(SELECT count(*) FROM ll_doc_touched) AS pending"
+    )
+    return {"position": int(row["position"] or 0), "pending": int(row["pending"])} if row else {}
+
+
 def _up_to_date(db: ViewDatabase) -> bool:
     row = db.row(
         f"SELECT {REGISTRY_POSITION} AS position, "
