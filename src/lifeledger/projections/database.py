@@ -139,7 +139,9 @@ class ViewDatabase:
                 min_size=1,
                 max_size=pool_size,
                 open=True,
-                kwargs={"row_factory": dict_row, "autocommit": False},
+                # Autocommit: a lone statement (`row`, `rows`) is one round trip; a
+                # `transaction` sends its own BEGIN and COMMIT.
+                kwargs={"row_factory": dict_row, "autocommit": True},
             )
 
     @contextmanager
@@ -163,12 +165,16 @@ class ViewDatabase:
         conn.commit()
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows of one statement, run on its own (atomic without a transaction block)."""
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                return list(conn.execute(statement, params).fetchall())
         with self.transaction() as tx:
             return tx.rows(statement, params)
 
     def row(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
-        with self.transaction() as tx:
-            return tx.row(statement, params)
+        found = self.rows(statement, params)
+        return found[0] if found else None
 
     def _sqlite(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
