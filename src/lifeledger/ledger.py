@@ -9,7 +9,8 @@ returns its position in the ledger's global order.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,8 @@ from lifeledger.store import DatabaseUrl, select_stored_events
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 WRITE_ATTEMPTS = 5
+KEPT_AGGREGATES = 100_000
+"""Aggregates a batch import keeps in memory for the next batches (most recently used)."""
 
 
 @dataclass
@@ -61,6 +64,10 @@ class Ledger(Application[UUID]):
         self.settings = settings or Settings()
         url = DatabaseUrl.parse(self.settings.database_url)
         super().__init__(env={**url.eventsourcing_env(self.settings.pool_size), **(env or {})})
+        # Aggregates saved or read by earlier batches; a batch takes them out (so no two
+        # units of work share one) and reads only the events stored since.
+        self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's save, collecting events without its per-object runtime protocol
@@ -98,6 +105,7 @@ class Ledger(Application[UUID]):
             return [
                 self._with_retries(lambda w, a=act: self._decide(w, a, recorder)) for act in acts
             ]
+        self._keep(work)
         return outcomes
 
     def stage_many(
@@ -190,16 +198,34 @@ class Ledger(Application[UUID]):
         return Work(load=self.repository.get)
 
     def _prefetch(self, work: Work, ids: Iterable[UUID]) -> None:
-        """Load many aggregates in one query instead of one query each."""
+        """Load many aggregates in one query instead of one query each. Those kept from an
+        earlier batch are brought up to date with the events stored since (by any writer)."""
         wanted = list({i for i in ids if i not in work.loaded})
+        kept = self._take_kept(wanted)
+        after = {i: aggregate.version for i, aggregate in kept.items()}
         events: dict[UUID, list[Any]] = defaultdict(list)
-        for stored in select_stored_events(self.recorder, wanted):
+        for stored in select_stored_events(self.recorder, wanted, after):
             events[UUID(str(stored.originator_id))].append(self.mapper.to_domain_event(stored))
         for aggregate_id in wanted:
-            aggregate = None
+            aggregate = kept.get(aggregate_id)
             for event in events.get(aggregate_id, []):
                 aggregate = event.mutate(aggregate)
             work.loaded[aggregate_id] = aggregate
+
+    def _take_kept(self, ids: list[UUID]) -> dict[UUID, Aggregate]:
+        with self._kept_lock:
+            taken = {i: self._kept.pop(i, None) for i in ids}
+        return {i: aggregate for i, aggregate in taken.items() if aggregate is not None}
+
+    def _keep(self, work: Work) -> None:
+        """After a successful save, what the batch loaded is as stored: keep it for the next."""
+        with self._kept_lock:
+            for aggregate_id, aggregate in work.loaded.items():
+                if aggregate is not None:
+                    self._kept[aggregate_id] = aggregate
+                    self._kept.move_to_end(aggregate_id)
+            while len(self._kept) > KEPT_AGGREGATES:
+                self._kept.popitem(last=False)
 
     def _prefetch_for(self, work: Work, acts: Sequence[Act]) -> None:
         """Load what a batch's rules will read: its acts' references and persons, then their

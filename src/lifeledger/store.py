@@ -135,19 +135,27 @@ def drop_database(url: str) -> None:
         )
 
 
-def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[StoredEvent]:
+def select_stored_events(
+    recorder: Any, aggregate_ids: list[UUID], after: dict[UUID, int] | None = None
+) -> list[StoredEvent]:
     """All stored events of many aggregates in one query (the library reads one at a time),
-    ordered by aggregate and version."""
+    ordered by aggregate and version; for the aggregates in `after`, only those after the
+    version given."""
     if not aggregate_ids:
         return []
+    after = after or {}
     if isinstance(recorder, PostgresApplicationRecorder):
         statement = sql.SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {} "
-            "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {} e "
+            "JOIN unnest(%s::uuid[], %s::integer[]) AS k(id, after) "
+            "ON e.originator_id = k.id AND e.originator_version > k.after "
+            "ORDER BY e.originator_id, e.originator_version"
         ).format(sql.Identifier(recorder.events_table_name))
+        # Array literals: psycopg would escape each element of a list separately.
+        ids = "{" + ",".join(str(i) for i in aggregate_ids) + "}"
+        versions = "{" + ",".join(str(after.get(i, 0)) for i in aggregate_ids) + "}"
         with recorder.datastore.transaction(commit=False) as cursor:
-            # One array literal: psycopg would escape each element of a list separately.
-            cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
+            cursor.execute(statement, (ids, versions))
             rows = [
                 (r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in cursor.fetchall()
@@ -163,5 +171,8 @@ def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Store
         )
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(query, chunk)
-            found += [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in cursor.fetchall()]
+            for r in cursor.fetchall():
+                aggregate_id = UUID(r[0])
+                if r[1] > after.get(aggregate_id, 0):
+                    found.append(StoredEvent(aggregate_id, r[1], r[2], r[3]))
     return found
