@@ -99,6 +99,8 @@ class Person(Aggregate):
     # Views the rules read. Voided (revoked) acts no longer count.
 
     def live_facts(self) -> list[Fact]:
+        if not self.voided:
+            return list(self.facts.values())
         return [f for a, f in self.facts.items() if a not in self.voided]
 
     def find(self, kind: str, role: str | None = None) -> Fact | None:
