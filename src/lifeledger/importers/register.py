@@ -20,12 +20,15 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 from lifeledger.commands import Recorder
-from lifeledger.domain.acts import Act, parse_act
+from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
+from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import InvalidEntry, LedgerError
+from lifeledger.domain.pin import Pin
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
 
 STATUSES = ("accepted", "duplicate", "rejected", "conflict")
@@ -161,8 +164,7 @@ class _SortedLines:
 
     def add(self, act: Act, line: Line) -> None:
         key = "|".join(str(part) for part in act.sort_key())
-        # Pickled: the act was validated already; reading it back must not redo that work.
-        row = (key, line.path, line.number, pickle.dumps(act))
+        row = (key, line.path, line.number, _pack(act))
         self.db.execute("INSERT INTO lines VALUES (?, ?, ?, ?)", row)
 
     def count(self) -> int:
@@ -172,10 +174,55 @@ class _SortedLines:
         self.db.execute("CREATE INDEX lines_key ON lines (key, path, number)")
         cursor = self.db.execute("SELECT path, number, act FROM lines ORDER BY key, path, number")
         while rows := cursor.fetchmany(size):
-            yield [(pickle.loads(act), Line(path, number, "")) for path, number, act in rows]
+            yield [(_unpack(act), Line(path, number, "")) for path, number, act in rows]
 
     def close(self) -> None:
         self.db.close()
+
+
+def _pack(act: Act) -> bytes:
+    """The validated act as plain values: reading it back must not redo the validation, and
+    pickling the act's dataclasses as objects took twice as long both ways."""
+    persons = [
+        (role, p.pin.value if p.pin else None, p.full_name, p.sex, _date_parts(p.birth_date))
+        for role, p in act.persons.items()
+    ]
+    ref = act.reference
+    return pickle.dumps(
+        (
+            act.kind,
+            (ref.authority, ref.book, ref.number),
+            act.registered_on.toordinal(),
+            _date_parts(act.fact_date),
+            act.content,
+            persons,
+            act.content_hash,
+        )
+    )
+
+
+def _unpack(packed: bytes) -> Act:
+    kind, ref, registered_on, fact_date, content, persons, content_hash = pickle.loads(packed)
+    return Act(
+        kind,
+        Reference(*ref),
+        date.fromordinal(registered_on),
+        PartialDate(*fact_date),
+        content,
+        {
+            role: PersonRef(Pin(pin) if pin else None, name, sex, _partial_date(born))
+            for role, pin, name, sex, born in persons
+        },
+        content_hash,
+    )
+
+
+def _date_parts(value: PartialDate | None) -> tuple[int, int | None, int | None] | None:
+    return None if value is None else (value.year, value.month, value.day)
+
+
+def _partial_date(parts: tuple[int, int | None, int | None] | None) -> PartialDate | None:
+    return None if parts is None else PartialDate(*parts)
 
 
 def _read_all(paths: list[Path]) -> Iterator[Line]:
