@@ -35,7 +35,7 @@ from lifeledger.domain.errors import (
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, select_stored_events
+from lifeledger.store import DatabaseUrl, select_stored_events, stored_versions
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 WRITE_ATTEMPTS = 5
@@ -199,13 +199,17 @@ class Ledger(Application[UUID]):
 
     def _prefetch(self, work: Work, ids: Iterable[UUID]) -> None:
         """Load many aggregates in one query instead of one query each. Those kept from an
-        earlier batch are brought up to date with the events stored since (by any writer)."""
+        earlier batch are used only while the store holds nothing newer (from any writer)."""
         wanted = list({i for i in ids if i not in work.loaded})
         kept = self._take_kept(wanted)
-        after = {i: aggregate.version for i, aggregate in kept.items()}
+        stored = stored_versions(self.recorder, list(kept))
+        kept = {i: a for i, a in kept.items() if stored.get(i) == a.version}
         events: dict[UUID, list[Any]] = defaultdict(list)
-        for stored in select_stored_events(self.recorder, wanted, after):
-            events[UUID(str(stored.originator_id))].append(self.mapper.to_domain_event(stored))
+        for stored_event in select_stored_events(
+            self.recorder, [i for i in wanted if i not in kept]
+        ):
+            aggregate_id = UUID(str(stored_event.originator_id))
+            events[aggregate_id].append(self.mapper.to_domain_event(stored_event))
         for aggregate_id in wanted:
             aggregate = kept.get(aggregate_id)
             for event in events.get(aggregate_id, []):

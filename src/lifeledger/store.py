@@ -135,27 +135,19 @@ def drop_database(url: str) -> None:
         )
 
 
-def select_stored_events(
-    recorder: Any, aggregate_ids: list[UUID], after: dict[UUID, int] | None = None
-) -> list[StoredEvent]:
+def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[StoredEvent]:
     """All stored events of many aggregates in one query (the library reads one at a time),
-    ordered by aggregate and version; for the aggregates in `after`, only those after the
-    version given."""
+    ordered by aggregate and version."""
     if not aggregate_ids:
         return []
-    after = after or {}
     if isinstance(recorder, PostgresApplicationRecorder):
         statement = sql.SQL(
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {} e "
-            "JOIN unnest(%s::uuid[], %s::integer[]) AS k(id, after) "
-            "ON e.originator_id = k.id AND e.originator_version > k.after "
-            "ORDER BY e.originator_id, e.originator_version"
+            "SELECT originator_id, originator_version, topic, state FROM {} "
+            "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
         ).format(sql.Identifier(recorder.events_table_name))
-        # Array literals: psycopg would escape each element of a list separately.
-        ids = "{" + ",".join(str(i) for i in aggregate_ids) + "}"
-        versions = "{" + ",".join(str(after.get(i, 0)) for i in aggregate_ids) + "}"
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (ids, versions))
+            # One array literal: psycopg would escape each element of a list separately.
+            cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
             rows = [
                 (r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in cursor.fetchall()
@@ -171,8 +163,34 @@ def select_stored_events(
         )
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(query, chunk)
-            for r in cursor.fetchall():
-                aggregate_id = UUID(r[0])
-                if r[1] > after.get(aggregate_id, 0):
-                    found.append(StoredEvent(aggregate_id, r[1], r[2], r[3]))
+            found += [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in cursor.fetchall()]
     return found
+
+
+def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]:
+    """The current version of each of these aggregates in the store (absent: none stored).
+    Every (id, version) pair is read in index order and the last one kept: asked for the
+    maximum, PostgreSQL chose a sequential scan of the whole table."""
+    if not aggregate_ids:
+        return {}
+    versions: dict[UUID, int] = {}
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = sql.SQL(
+            "SELECT originator_id, originator_version FROM {} "
+            "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
+        ).format(sql.Identifier(recorder.events_table_name))
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
+            for row in cursor.fetchall():
+                versions[row["originator_id"]] = row["originator_version"]
+        return versions
+    for start in range(0, len(aggregate_ids), 500):
+        chunk = [i.hex for i in aggregate_ids[start : start + 500]]
+        query = (
+            f"SELECT originator_id, max(originator_version) FROM {recorder.events_table_name} "
+            f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, chunk)
+            versions.update((UUID(r[0]), r[1]) for r in cursor.fetchall())
+    return versions
