@@ -136,10 +136,10 @@ def get_path(content: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (`child.given_name`, `spouses.0.pin`), or None."""
     node: Any = content
     for part in _path_parts(path):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict):
+        if isinstance(node, dict):
             node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
         else:
             return None
     return node
