@@ -169,20 +169,22 @@ def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Store
 
 def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]:
     """The current version of each of these aggregates in the store (absent: none stored).
-    Every (id, version) pair is read in index order and the last one kept: asked for the
-    maximum, PostgreSQL chose a sequential scan of the whole table."""
+    One correlated `max` per id, which PostgreSQL answers from the end of the primary key
+    index; asked with `GROUP BY` it scanned the whole table, and reading every version
+    made the client's work grow with each person's history."""
     if not aggregate_ids:
         return {}
     versions: dict[UUID, int] = {}
     if isinstance(recorder, PostgresApplicationRecorder):
         statement = sql.SQL(
-            "SELECT originator_id, originator_version FROM {} "
-            "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
+            "SELECT k.id, (SELECT max(originator_version) FROM {} WHERE originator_id = k.id) "
+            "AS version FROM unnest(%s::uuid[]) AS k(id)"
         ).format(sql.Identifier(recorder.events_table_name))
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
             for row in cursor.fetchall():
-                versions[row["originator_id"]] = row["originator_version"]
+                if row["version"] is not None:
+                    versions[row["id"]] = row["version"]
         return versions
     for start in range(0, len(aggregate_ids), 500):
         chunk = [i.hex for i in aggregate_ids[start : start + 500]]
