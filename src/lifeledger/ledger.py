@@ -40,7 +40,7 @@ from lifeledger.store import DatabaseUrl, select_stored_events, stored_versions
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 WRITE_ATTEMPTS = 5
 KEPT_AGGREGATES = 100_000
-"""Aggregates a batch import keeps in memory for the next batches (most recently used)."""
+"""Persons a batch import keeps in memory for the next batches (most recently used)."""
 
 
 @dataclass
@@ -222,10 +222,11 @@ class Ledger(Application[UUID]):
         return {i: aggregate for i, aggregate in taken.items() if aggregate is not None}
 
     def _keep(self, work: Work) -> None:
-        """After a successful save, what the batch loaded is as stored: keep it for the next."""
+        """After a successful save, what the batch loaded is as stored: keep its persons for
+        the next (the acts, with their whole entries, are seldom read again)."""
         with self._kept_lock:
             for aggregate_id, aggregate in work.loaded.items():
-                if aggregate is not None:
+                if isinstance(aggregate, Person):
                     self._kept[aggregate_id] = aggregate
                     self._kept.move_to_end(aggregate_id)
             while len(self._kept) > KEPT_AGGREGATES:
