@@ -9,7 +9,8 @@ returns its position in the ledger's global order.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,10 +35,12 @@ from lifeledger.domain.errors import (
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, select_stored_events
+from lifeledger.store import DatabaseUrl, select_stored_events, stored_versions
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 WRITE_ATTEMPTS = 5
+KEPT_AGGREGATES = 100_000
+"""Persons a batch import keeps in memory for the next batches (most recently used)."""
 
 
 @dataclass
@@ -61,6 +64,10 @@ class Ledger(Application[UUID]):
         self.settings = settings or Settings()
         url = DatabaseUrl.parse(self.settings.database_url)
         super().__init__(env={**url.eventsourcing_env(self.settings.pool_size), **(env or {})})
+        # Aggregates saved or read by earlier batches; a batch takes them out (so no two
+        # units of work share one) and reads only the events stored since.
+        self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's save, collecting events without its per-object runtime protocol
@@ -98,6 +105,7 @@ class Ledger(Application[UUID]):
             return [
                 self._with_retries(lambda w, a=act: self._decide(w, a, recorder)) for act in acts
             ]
+        self._keep(work)
         return outcomes
 
     def stage_many(
@@ -190,16 +198,39 @@ class Ledger(Application[UUID]):
         return Work(load=self.repository.get)
 
     def _prefetch(self, work: Work, ids: Iterable[UUID]) -> None:
-        """Load many aggregates in one query instead of one query each."""
+        """Load many aggregates in one query instead of one query each. Those kept from an
+        earlier batch are used only while the store holds nothing newer (from any writer)."""
         wanted = list({i for i in ids if i not in work.loaded})
+        kept = self._take_kept(wanted)
+        stored = stored_versions(self.recorder, list(kept))
+        kept = {i: a for i, a in kept.items() if stored.get(i) == a.version}
         events: dict[UUID, list[Any]] = defaultdict(list)
-        for stored in select_stored_events(self.recorder, wanted):
-            events[UUID(str(stored.originator_id))].append(self.mapper.to_domain_event(stored))
+        for stored_event in select_stored_events(
+            self.recorder, [i for i in wanted if i not in kept]
+        ):
+            aggregate_id = UUID(str(stored_event.originator_id))
+            events[aggregate_id].append(self.mapper.to_domain_event(stored_event))
         for aggregate_id in wanted:
-            aggregate = None
+            aggregate = kept.get(aggregate_id)
             for event in events.get(aggregate_id, []):
                 aggregate = event.mutate(aggregate)
             work.loaded[aggregate_id] = aggregate
+
+    def _take_kept(self, ids: list[UUID]) -> dict[UUID, Aggregate]:
+        with self._kept_lock:
+            taken = {i: self._kept.pop(i, None) for i in ids}
+        return {i: aggregate for i, aggregate in taken.items() if aggregate is not None}
+
+    def _keep(self, work: Work) -> None:
+        """After a successful save, what the batch loaded is as stored: keep its persons for
+        the next (the acts, with their whole entries, are seldom read again)."""
+        with self._kept_lock:
+            for aggregate_id, aggregate in work.loaded.items():
+                if isinstance(aggregate, Person):
+                    self._kept[aggregate_id] = aggregate
+                    self._kept.move_to_end(aggregate_id)
+            while len(self._kept) > KEPT_AGGREGATES:
+                self._kept.popitem(last=False)
 
     def _prefetch_for(self, work: Work, acts: Sequence[Act]) -> None:
         """Load what a batch's rules will read: its acts' references and persons, then their

@@ -94,15 +94,15 @@ class DatabaseUrl:
 
 class ColumnArrayRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, inserting a batch as four column arrays instead of one
-    array of composite values: same statement shape, table lock and NOTIFY, but psycopg dumps
-    plain arrays in C, where it escapes composite values one field at a time in Python
-    (measured: the insert path about twice as fast for large batches)."""
+    array of composite values: same statement shape, table lock and NOTIFY. The arrays are sent
+    in binary (`%b`): in text psycopg quotes and escapes every element in Python, which took
+    three times as long (measured: 1,500 events 42 ms in text, 12 ms in binary)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.insert_columns_statement = sql.SQL(
             "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::uuid[], %s::integer[], %s::text[], %s::bytea[]) "
+            "SELECT * FROM unnest(%b::uuid[], %b::integer[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
 
@@ -165,3 +165,34 @@ def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Store
             cursor.execute(query, chunk)
             found += [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in cursor.fetchall()]
     return found
+
+
+def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]:
+    """The current version of each of these aggregates in the store (absent: none stored).
+    One correlated `max` per id, which PostgreSQL answers from the end of the primary key
+    index; asked with `GROUP BY` it scanned the whole table, and reading every version
+    made the client's work grow with each person's history."""
+    if not aggregate_ids:
+        return {}
+    versions: dict[UUID, int] = {}
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = sql.SQL(
+            "SELECT k.id, (SELECT max(originator_version) FROM {} WHERE originator_id = k.id) "
+            "AS version FROM unnest(%s::uuid[]) AS k(id)"
+        ).format(sql.Identifier(recorder.events_table_name))
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
+            for row in cursor.fetchall():
+                if row["version"] is not None:
+                    versions[row["id"]] = row["version"]
+        return versions
+    for start in range(0, len(aggregate_ids), 500):
+        chunk = [i.hex for i in aggregate_ids[start : start + 500]]
+        query = (
+            f"SELECT originator_id, max(originator_version) FROM {recorder.events_table_name} "
+            f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, chunk)
+            versions.update((UUID(r[0]), r[1]) for r in cursor.fetchall())
+    return versions

@@ -3,6 +3,7 @@ and a killed import that resumes to the same ledger."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -12,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
@@ -97,6 +100,18 @@ def test_counts_add_up_and_rejected_lines_are_reported(ledger: Ledger, tmp_path:
     )
     assert all(r["reason"] and r["line"] for r in reported)
     assert any("note: text contains a NUL character" in r["reason"] for r in reported)
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The import pauses the collector's automatic passes; a failing import restores them too."""
+    export = write_export(tmp_path / "export.jsonl", families(2))
+    import_files(ledger, [export], approve_as="approver-1")
+    assert gc.isenabled()
+    with pytest.raises(FileNotFoundError):
+        import_files(ledger, [tmp_path / "missing.jsonl"], approve_as="approver-1")
+    assert gc.isenabled()
 
 
 def test_importing_the_same_file_twice_changes_nothing(ledger: Ledger, tmp_path: Path) -> None:

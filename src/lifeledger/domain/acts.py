@@ -135,14 +135,19 @@ class Act:
 def get_path(content: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (`child.given_name`, `spouses.0.pin`), or None."""
     node: Any = content
-    for part in path.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict):
+    for part in _path_parts(path):
+        if isinstance(node, dict):
             node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
         else:
             return None
     return node
+
+
+@lru_cache(maxsize=4096)
+def _path_parts(path: str) -> list[str]:
+    return path.split(".")
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -262,6 +267,43 @@ MAX_DEPTH = 20
 def check_storable(value: object, where: str = "", depth: int = 0) -> None:
     """Refuse what no store or JSON answer can hold, naming where it is: NUL characters
     (PostgreSQL refuses them), unpaired surrogates, NaN/Infinity, nesting deeper than MAX_DEPTH."""
+    if not _storable(value, depth):
+        _refuse_unstorable(value, where, depth)
+
+
+def _storable(value: object, depth: int) -> bool:
+    """The same checks without naming the place: most entries pass, and building the path
+    of every field took most of the time."""
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, str):
+        return _text_ok(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not (_text_ok(str(key)) and _storable(item, depth + 1)):
+                return False
+    elif isinstance(value, list):
+        for item in value:
+            if not _storable(item, depth + 1):
+                return False
+    return True
+
+
+def _text_ok(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refuse_unstorable(value: object, where: str, depth: int) -> None:
     field = where or None
     if depth > MAX_DEPTH:
         raise InvalidEntry(f"{where or 'entry'}: nested more than {MAX_DEPTH} levels", field=field)
@@ -272,10 +314,10 @@ def check_storable(value: object, where: str = "", depth: int = 0) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(str(key), where or "entry")
-            check_storable(item, f"{where}.{key}" if where else str(key), depth + 1)
+            _refuse_unstorable(item, f"{where}.{key}" if where else str(key), depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            check_storable(item, f"{where}.{index}" if where else str(index), depth + 1)
+            _refuse_unstorable(item, f"{where}.{index}" if where else str(index), depth + 1)
 
 
 def _check_text(value: str, where: str) -> None:

@@ -10,6 +10,7 @@ registration aggregate holds that.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -23,6 +24,7 @@ BLOOD_ROLES = ("mother", "father")
 ADOPTIVE_ROLES = ("adoptive_mother", "adoptive_father")
 
 
+@lru_cache(maxsize=200_000)
 def person_id(pin: str) -> Any:
     return ledger_id("person", pin)
 
@@ -99,11 +101,15 @@ class Person(Aggregate):
     # Views the rules read. Voided (revoked) acts no longer count.
 
     def live_facts(self) -> list[Fact]:
+        if not self.voided:
+            return list(self.facts.values())
         return [f for a, f in self.facts.items() if a not in self.voided]
 
     def find(self, kind: str, role: str | None = None) -> Fact | None:
-        for fact in self.live_facts():
-            if fact["kind"] == kind and (role is None or fact["role"] == role):
+        # No copy of the facts: the rules ask for the birth and the death over and over.
+        for act, fact in self.facts.items():
+            kind_fits = fact["kind"] == kind and (role is None or fact["role"] == role)
+            if kind_fits and act not in self.voided:
                 return fact
         return None
 
