@@ -127,21 +127,29 @@ class RegistryProjection(Projection):
                 changes.add(envelope.event, envelope.position)
         changes.read_stored(tx, sorted(changes.added))
         amended = _amended_acts(tx, envelopes)
+        act_updates: list[Update] = []
         for envelope in envelopes:
             event, position = envelope.event, envelope.position
             if isinstance(event, Registration.Registered):
                 _registered(tx, event, position)
             elif isinstance(event, Registration.Corrected):
-                changes.reread.update(_corrected(tx, event, position, amended))
+                changes.reread.update(_corrected(tx, event, position, amended, act_updates))
             elif isinstance(event, Registration.Revoked):
-                changes.reread.update(_revoked(tx, event, amended))
+                changes.reread.update(_revoked(tx, event, amended, act_updates))
             elif isinstance(event, ENTRY_EVENTS):
                 _entry(tx, event, position)
+        # After all the batch's new acts (so they go in as one INSERT): an update only ever
+        # touches an act registered before it.
+        for statement, params in act_updates:
+            tx.defer("ll_act", statement, params)
         if envelopes:
             identity.refresh(tx, changes, envelopes[-1].position)
 
 
 # Acts
+
+Update = tuple[str, Sequence[Any]]
+"""An UPDATE of ll_act and its parameters."""
 
 
 def _registered(tx: Tx, event: Registration.Registered, position: int) -> None:
@@ -213,7 +221,11 @@ def _amended_acts(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, dict[str, 
 
 
 def _corrected(
-    tx: Tx, event: Registration.Corrected, position: int, amended: dict[str, dict[str, Any]]
+    tx: Tx,
+    event: Registration.Corrected,
+    position: int,
+    amended: dict[str, dict[str, Any]],
+    act_updates: list[Update],
 ) -> list[str]:
     target = str(event.originator_id)
     row = amended.get(target)
@@ -243,17 +255,23 @@ def _corrected(
     # The first correction keeps the content as registered in `original`.
     assignments = ", ".join(f"{column} = %s" for column in ["content", *updates])
     assignments += ", original = COALESCE(original, content)"
-    tx.defer(
-        "ll_act",
-        f"UPDATE ll_act SET {assignments} WHERE act_id = %s",
-        (dumps(content), *updates.values(), target),
+    act_updates.append(
+        (
+            f"UPDATE ll_act SET {assignments} WHERE act_id = %s",
+            (dumps(content), *updates.values(), target),
+        )
     )
     move_edge_dates(tx, row["kind"], target, updates.get("fact_date"))
     pins: list[str] = row["pins"]
     return pins
 
 
-def _revoked(tx: Tx, event: Registration.Revoked, amended: dict[str, dict[str, Any]]) -> list[str]:
+def _revoked(
+    tx: Tx,
+    event: Registration.Revoked,
+    amended: dict[str, dict[str, Any]],
+    act_updates: list[Update],
+) -> list[str]:
     act_id = str(event.originator_id)
     revocation = {
         "decision": event.decision,
@@ -262,10 +280,11 @@ def _revoked(tx: Tx, event: Registration.Revoked, amended: dict[str, dict[str, A
         "reason": event.reason,
         "recorded_by": event.recorded_by,
     }
-    tx.defer(
-        "ll_act",
-        "UPDATE ll_act SET revoked = 1, revoked_on = %s, revocation = %s WHERE act_id = %s",
-        (event.decided_on, dumps(revocation), act_id),
+    act_updates.append(
+        (
+            "UPDATE ll_act SET revoked = 1, revoked_on = %s, revocation = %s WHERE act_id = %s",
+            (event.decided_on, dumps(revocation), act_id),
+        )
     )
     revoke_edges(tx, act_id, event.decided_on)
     pins: list[str] = amended[act_id]["pins"] if act_id in amended else []
