@@ -98,19 +98,26 @@ def facts_of_event(event: Registration.Registered, position: int) -> dict[str, F
     return {pin: fact(pin, role, act, event.content) for pin, role in roles(event)}
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def fact_sort(occurred_on: str) -> str:
     """The sortable date of a (possibly partial) fact date: its earliest day."""
     return PartialDate.parse(occurred_on).earliest.isoformat()
 
 
+PIN_PATHS = {
+    kind: [(f"{path}.pin", path.split(".")[0].rstrip("s")) for path in paths]
+    for kind, paths in PERSON_PATHS.items()
+}
+"""Where each kind of act gives a person's PIN, and the person's role."""
+
+
 def roles(event: Registration.Registered) -> list[tuple[str, str]]:
     """(PIN, role) for each person the act concerns."""
     found = []
-    for path in PERSON_PATHS.get(event.kind, ()):
-        pin = get_path(event.content, f"{path}.pin")
+    for path, role in PIN_PATHS.get(event.kind, ()):
+        pin = get_path(event.content, path)
         if pin:
-            found.append((str(pin), path.split(".")[0].rstrip("s")))
+            found.append((str(pin), role))
     if event.kind == "divorce":
         found = [(pin, "spouse") for pin in event.pins]
     if event.kind == "correction":
@@ -333,14 +340,18 @@ def name_words(folded: str | None) -> set[str]:
 
 
 def _rewrite_words(tx: Tx, stored: dict[str, Row], rows: list[tuple[Any, ...]]) -> None:
-    """Keep the search's word index in step with the names of the persons written."""
-    for row in rows:
-        pin, new = row[0], name_words(row[2])
-        old = name_words((stored.get(pin) or {}).get("name_folded"))
+    """Keep the search's word index in step with the names of the persons written (the words
+    a person loses and gains are distinct, so all deletions go first, in one statement)."""
+    changed = [
+        (row[0], name_words((stored.get(row[0]) or {}).get("name_folded")), name_words(row[2]))
+        for row in rows
+    ]
+    for pin, old, new in changed:
         for word in sorted(old - new):
             tx.defer(
                 "ll_name_word", "DELETE FROM ll_name_word WHERE word = %s AND pin = %s", (word, pin)
             )
+    for pin, old, new in changed:
         for word in sorted(new - old):
             tx.defer(
                 "ll_name_word",

@@ -128,16 +128,22 @@ class RegistryProjection(Projection):
             if isinstance(envelope.event, Registration.Registered):
                 changes.add(envelope.event, envelope.position)
         changes.read_stored(tx, sorted(changes.added))
+        amended = _amended_acts(tx, envelopes)
+        act_updates: list[Update] = []
         for envelope in envelopes:
             event, position = envelope.event, envelope.position
             if isinstance(event, Registration.Registered):
                 _registered(tx, event, position)
             elif isinstance(event, Registration.Corrected):
-                changes.reread.update(_corrected(tx, event, position))
+                changes.reread.update(_corrected(tx, event, position, amended, act_updates))
             elif isinstance(event, Registration.Revoked):
-                changes.reread.update(_revoked(tx, event))
+                changes.reread.update(_revoked(tx, event, amended, act_updates))
             elif isinstance(event, ENTRY_EVENTS):
                 _entry(tx, event, position)
+        # After all the batch's new acts (so they go in as one INSERT): an update only ever
+        # touches an act registered before it.
+        for statement, params in act_updates:
+            tx.defer("ll_act", statement, params)
         if envelopes:
             identity.refresh(tx, changes, envelopes[-1].position)
             touched = set(changes.added) | changes.reread
@@ -152,6 +158,9 @@ class RegistryProjection(Projection):
 
 
 # Acts
+
+Update = tuple[str, Sequence[Any]]
+"""An UPDATE of ll_act and its parameters."""
 
 
 def _registered(tx: Tx, event: Registration.Registered, position: int) -> None:
@@ -192,12 +201,48 @@ def _registered(tx: Tx, event: Registration.Registered, position: int) -> None:
     write_edges(tx, event, act_id, ref["registered_on"])
 
 
-def _corrected(tx: Tx, event: Registration.Corrected, position: int) -> list[str]:
+def _amended_acts(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, dict[str, Any]]:
+    """The acts the batch corrects or revokes, as they stand before it (kind, content, pins):
+    taken from the batch's own event for an act it registers, the others read in one query.
+    The corrections then change these copies, so a batch needs no read per correction."""
+    amending = (Registration.Corrected, Registration.Revoked)
+    targets = {str(e.event.originator_id) for e in envelopes if isinstance(e.event, amending)}
+    found: dict[str, dict[str, Any]] = {}
+    for envelope in envelopes:
+        event, act_id = envelope.event, str(envelope.event.originator_id)
+        if isinstance(event, Registration.Registered) and act_id in targets:
+            found[act_id] = {
+                "kind": event.kind,
+                "content": dumps(event.content),
+                "pins": dumps(event.pins),
+            }
+    missing = sorted(targets - found.keys())
+    if missing:
+        where, params = tx.any_of("act_id", missing)
+        query = f"SELECT act_id, kind, content, pins FROM ll_act WHERE {where}"
+        found.update({row["act_id"]: row for row in tx.rows(query, params)})
+    return {
+        act_id: {
+            "kind": act["kind"],
+            "content": json.loads(act["content"]),
+            "pins": json.loads(act["pins"]),
+        }
+        for act_id, act in found.items()
+    }
+
+
+def _corrected(
+    tx: Tx,
+    event: Registration.Corrected,
+    position: int,
+    amended: dict[str, dict[str, Any]],
+    act_updates: list[Update],
+) -> list[str]:
     target = str(event.originator_id)
-    row = tx.row("SELECT kind, content, pins FROM ll_act WHERE act_id = %s", (target,))
+    row = amended.get(target)
     if row is None:
         return []
-    content = json.loads(row["content"])
+    content = row["content"]
     updates: dict[str, Any] = {}
     for seq, change in enumerate(event.changes):
         set_path(content, change["field"], change["after"])
@@ -221,17 +266,23 @@ def _corrected(tx: Tx, event: Registration.Corrected, position: int) -> list[str
     # The first correction keeps the content as registered in `original`.
     assignments = ", ".join(f"{column} = %s" for column in ["content", *updates])
     assignments += ", original = COALESCE(original, content)"
-    tx.defer(
-        "ll_act",
-        f"UPDATE ll_act SET {assignments} WHERE act_id = %s",
-        (dumps(content), *updates.values(), target),
+    act_updates.append(
+        (
+            f"UPDATE ll_act SET {assignments} WHERE act_id = %s",
+            (dumps(content), *updates.values(), target),
+        )
     )
     move_edge_dates(tx, row["kind"], target, updates.get("fact_date"))
-    pins: list[str] = json.loads(row["pins"])
+    pins: list[str] = row["pins"]
     return pins
 
 
-def _revoked(tx: Tx, event: Registration.Revoked) -> list[str]:
+def _revoked(
+    tx: Tx,
+    event: Registration.Revoked,
+    amended: dict[str, dict[str, Any]],
+    act_updates: list[Update],
+) -> list[str]:
     act_id = str(event.originator_id)
     revocation = {
         "decision": event.decision,
@@ -240,14 +291,14 @@ def _revoked(tx: Tx, event: Registration.Revoked) -> list[str]:
         "reason": event.reason,
         "recorded_by": event.recorded_by,
     }
-    tx.defer(
-        "ll_act",
-        "UPDATE ll_act SET revoked = 1, revoked_on = %s, revocation = %s WHERE act_id = %s",
-        (event.decided_on, dumps(revocation), act_id),
+    act_updates.append(
+        (
+            "UPDATE ll_act SET revoked = 1, revoked_on = %s, revocation = %s WHERE act_id = %s",
+            (event.decided_on, dumps(revocation), act_id),
+        )
     )
     revoke_edges(tx, act_id, event.decided_on)
-    row = tx.row("SELECT pins FROM ll_act WHERE act_id = %s", (act_id,))
-    pins: list[str] = json.loads(row["pins"]) if row else []
+    pins: list[str] = amended[act_id]["pins"] if act_id in amended else []
     return pins
 
 

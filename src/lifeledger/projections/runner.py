@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,20 +143,26 @@ class Runner:
         """Apply batches until every projection has reached the ledger's position; returns
         how many events the batches covered. The next batch is read and decoded in a second
         thread while one is applied (an event already applied, e.g. by another runner, is
-        skipped when its turn comes)."""
+        skipped when its turn comes), and the planner's statistics are refreshed in a third."""
         total = batches = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="projections-read") as reader:
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="projections-read") as reader,
+            ThreadPoolExecutor(1, thread_name_prefix="projections-analyze") as analyzer,
+        ):
             upcoming = reader.submit(self._read, self.position() + 1)
+            analyzed: Future[None] = analyzer.submit(lambda: None)
             while True:
                 notifications, envelopes = upcoming.result()
                 if not notifications:
+                    analyzed.result()
                     return total
                 upcoming = reader.submit(self._read, notifications[-1].id + 1)
                 self._apply(notifications[-1].id, envelopes)
                 total += len(notifications)
                 batches += 1
                 if batches & (batches - 1) == 0:  # 1, 2, 4, 8…: while the tables grow fast
-                    self._analyze()
+                    analyzed.result()
+                    analyzed = analyzer.submit(self._analyze)  # while the next batch is applied
                 if progress:
                     progress(total)
 

@@ -32,10 +32,12 @@ class StatisticsProjection(Projection):
         """Count the batch's acts in memory, then add each cell's change once (a cell an act
         was added to and revoked from in one batch is kept at 0, as across two batches)."""
         deltas: Counter[Key] = Counter()
+        keys = _revoked_keys(tx, envelopes)
         for envelope in envelopes:
             event = envelope.event
             if isinstance(event, Registration.Registered):
                 key = _key(event)
+                keys.setdefault(str(event.originator_id), key)  # for a revocation that follows
                 tx.defer(
                     "ll_stat_act",
                     "INSERT INTO ll_stat_act (act_id, kind, province, registered_on, source) "
@@ -44,13 +46,9 @@ class StatisticsProjection(Projection):
                 )
                 deltas[key] += 1
             elif isinstance(event, Registration.Revoked):
-                row = tx.row(
-                    "SELECT kind, province, registered_on, source FROM ll_stat_act "
-                    "WHERE act_id = %s",
-                    (str(event.originator_id),),
-                )
-                if row is not None:
-                    deltas[(row["kind"], row["province"], row["registered_on"], row["source"])] -= 1
+                revoked = keys.get(str(event.originator_id))
+                if revoked is not None:
+                    deltas[revoked] -= 1
         tx.executemany(
             "INSERT INTO ll_stat (kind, province, registered_on, source, acts) "
             "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (kind, province, registered_on, source) "
@@ -66,3 +64,18 @@ def _key(event: Registration.Registered) -> Key:
     ref: dict[str, Any] = event.reference
     province = str(ref.get("province") or str(ref["authority"])[:3])
     return (event.kind, province, str(ref["registered_on"]), str(event.source.get("kind")))
+
+
+def _revoked_keys(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, Key]:
+    """The cells of the acts the batch revokes that earlier batches counted, in one query."""
+    revoked = sorted(
+        {str(e.event.originator_id) for e in envelopes if isinstance(e.event, Registration.Revoked)}
+    )
+    if not revoked:
+        return {}
+    where, params = tx.any_of("act_id", revoked)
+    rows = tx.rows(
+        f"SELECT act_id, kind, province, registered_on, source FROM ll_stat_act WHERE {where}",
+        params,
+    )
+    return {r["act_id"]: (r["kind"], r["province"], r["registered_on"], r["source"]) for r in rows}
