@@ -135,6 +135,11 @@ def drop_database(url: str) -> None:
         )
 
 
+def _uuid_array(ids: list[UUID]) -> str:
+    """One PostgreSQL array literal: psycopg would escape each element of a list separately."""
+    return "{" + ",".join(str(i) for i in ids) + "}"
+
+
 def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[StoredEvent]:
     """All stored events of many aggregates in one query (the library reads one at a time),
     ordered by aggregate and version."""
@@ -146,8 +151,7 @@ def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Store
             "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
         ).format(sql.Identifier(recorder.events_table_name))
         with recorder.datastore.transaction(commit=False) as cursor:
-            # One array literal: psycopg would escape each element of a list separately.
-            cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
+            cursor.execute(statement, (_uuid_array(aggregate_ids),))
             rows = [
                 (r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in cursor.fetchall()
@@ -181,7 +185,7 @@ def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]
             "AS version FROM unnest(%s::uuid[]) AS k(id)"
         ).format(sql.Identifier(recorder.events_table_name))
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, ("{" + ",".join(str(i) for i in aggregate_ids) + "}",))
+            cursor.execute(statement, (_uuid_array(aggregate_ids),))
             for row in cursor.fetchall():
                 if row["version"] is not None:
                     versions[row["id"]] = row["version"]
