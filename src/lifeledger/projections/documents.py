@@ -29,9 +29,9 @@ CHUNK = 500
 """Persons whose documents are rebuilt together (SQLite allows some 32,000 parameters)."""
 
 REGISTRY_POSITION = "(SELECT position FROM ll_tracking WHERE name = 'registry')"
+BUILT_POSITION = "(SELECT position FROM ll_doc_state WHERE id = 1)"
 STORED = (
-    f"SELECT {REGISTRY_POSITION} AS position, "
-    "(SELECT position FROM ll_doc_state WHERE id = 1) AS built, "
+    f"SELECT {REGISTRY_POSITION} AS position, {BUILT_POSITION} AS built, "
     "(SELECT doc FROM ll_person_doc WHERE pin = %s) AS doc"
 )
 
@@ -89,16 +89,14 @@ def status(db: ViewDatabase) -> dict[str, int]:
     """The registry position the stored documents reflect, and how many touched persons wait
     for theirs to be rebuilt."""
     row = db.row(
-        "SELECT (SELECT position FROM ll_doc_state WHERE id = 1) AS position, "
-        "(SELECT count(*) FROM ll_doc_touched) AS pending"
+        f"SELECT {BUILT_POSITION} AS position, (SELECT count(*) FROM ll_doc_touched) AS pending"
     )
     return {"position": int(row["position"] or 0), "pending": int(row["pending"])} if row else {}
 
 
 def _up_to_date(db: ViewDatabase) -> bool:
     row = db.row(
-        f"SELECT {REGISTRY_POSITION} AS position, "
-        "(SELECT position FROM ll_doc_state WHERE id = 1) AS built, "
+        f"SELECT {REGISTRY_POSITION} AS position, {BUILT_POSITION} AS built, "
         "EXISTS (SELECT 1 FROM ll_doc_touched) AS pending"
     )
     return row is not None and row["position"] == row["built"] and not row["pending"]
