@@ -20,7 +20,10 @@ queue). Endpoints are measured in interleaved rounds (3), best round kept, becau
 machine may be shared. Prints requests/s and p50/p99 per endpoint and the person lookup's
 share of the one-SELECT endpoint's throughput (target ≥ 70%, p99 < 50 ms).
 Loading 1,000,000 persons (1.44 M entries, 4.4 M events) takes about an hour here: keep
-the database (`--keep`, or load into `--database`) to measure again.
+the database (`--keep`, or load into `--database`) to measure again. With `--fill` the read
+model is filled by applying generated acts straight to the registry projection (as
+`bench/projections.py` does for its lookups), which takes minutes; the event store stays
+empty, and a person read uses only the read model either way.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.http_load import Result, run_load
+from bench.projections import fill_once
 from lifeledger.auth import UserStore
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
@@ -83,13 +87,17 @@ def write_export(path: Path, persons: int, seed: int) -> int:
     return births
 
 
-def load(url: str, persons: int, seed: int) -> None:
-    """Import a generated export into an empty ledger and bring the read models up to date."""
+def load(url: str, persons: int, seed: int, fill: bool) -> None:
+    """Import a generated export into an empty ledger (or, with `fill`, fill the read model
+    straight from generated acts) and bring the read models up to date."""
     settings = Settings(database_url=url, import_batch_size=1000)
     ledger = Ledger(settings)
     try:
         if ledger.position() > 0:
             say(f"reusing the loaded ledger ({ledger.position()} events)")
+        elif fill:
+            held, seconds = fill_once(url, persons)
+            say(f"read model of {held} persons (filled in {seconds:.0f} s; 0: reused)")
         else:
             with tempfile.TemporaryDirectory(prefix="lifeledger-bench-") as tmp:
                 export = Path(tmp) / "export.jsonl"
@@ -162,6 +170,7 @@ class Server:
             "--workers",
             str(workers),
             "--no-access-log",
+            "--no-demo",
         ]
         self.process = subprocess.Popen(
             command,
@@ -274,6 +283,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", help="use (and keep) this PostgreSQL database")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument(
+        "--fill",
+        action="store_true",
+        help="fill the read model from generated acts instead of importing (the ledger stays "
+        "empty; reads use only the read model)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny data, 2 s of load each")
     args = parser.parse_args()
     if args.smoke:
@@ -294,7 +309,7 @@ def main() -> int:
         create_database(url)
     server = None
     try:
-        load(url, args.persons, args.seed)
+        load(url, args.persons, args.seed, args.fill)
         (pins, persons), key = sample_pins(url, 10_000), api_key(url)
         server = Server(url, args.workers, args.pool_size)
         server.wait_ready()

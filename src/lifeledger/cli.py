@@ -91,8 +91,17 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port [8000]")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [1]", min=1)] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
+    demo: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Load the demo data into an empty ledger [on SQLite: yes; PostgreSQL: no]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API; an empty ledger gets the demo data and a first API key."""
+    """Serve the HTTP API; an empty ledger gets a first API key (and, on SQLite or with
+    --demo, the demo data)."""
     from lifeledger.api.serve import prepare, run
 
     overrides = {"api_host": host, "api_port": port, "api_workers": workers}
@@ -100,7 +109,7 @@ def serve(
         update={k: v for k, v in overrides.items() if v is not None}
     )
     try:
-        prepare(settings, typer.echo)
+        prepare(settings, typer.echo, demo)
     except Exception as error:  # the store is unreachable or the URL is wrong
         err.print(f"[red]cannot open the ledger at {settings.database_url}: {error}[/red]")
         raise typer.Exit(2) from error

@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_http_benchmark_smoke_run() -> None:
+@pytest.mark.parametrize("load", [[], ["--fill"]], ids=["imported", "filled"])
+def test_http_benchmark_smoke_run(load: list[str]) -> None:
     _require_postgres()
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "http.py"), "--smoke"],
+        [sys.executable, str(ROOT / "bench" / "http.py"), "--smoke", *load],
         cwd=ROOT,
         capture_output=True,
         text=True,

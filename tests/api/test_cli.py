@@ -10,6 +10,7 @@ from lifeledger.api.serve import prepare
 from lifeledger.auth import UserStore, hash_key
 from lifeledger.cli import app
 from lifeledger.demo import DEMO_PIN
+from lifeledger.ledger import Ledger
 from lifeledger.projections.database import ViewDatabase
 
 
@@ -37,7 +38,7 @@ def test_users_add_list_disable(database_url: str) -> None:
 def test_serve_prepares_demo_data_and_a_working_first_key(database_url: str) -> None:
     settings = api_settings(database_url)
     said: list[str] = []
-    prepare(settings, said.append)
+    prepare(settings, said.append, demo=True)
     curl = next(line for line in said if "curl" in line)
     key = curl.split("Bearer ")[1].split("'")[0]
     assert curl.endswith(f"http://127.0.0.1:8000/v1/persons/{DEMO_PIN}")
@@ -50,5 +51,23 @@ def test_serve_prepares_demo_data_and_a_working_first_key(database_url: str) -> 
         assert response.status_code == 200, response.text
         assert response.json()["full_name"] == "Nguyễn Minh Đức"
     again: list[str] = []
-    prepare(settings, again.append)
+    prepare(settings, again.append, demo=True)
     assert not any("curl" in line for line in again)
+
+
+def test_serve_loads_the_demo_by_default_only_into_an_empty_sqlite_ledger(
+    database_url: str,
+) -> None:
+    """`make run` on the SQLite default gets something to look at; a production PostgreSQL
+    ledger never starts with made-up persons unless `serve --demo` asks for them."""
+    settings = api_settings(database_url)
+    said: list[str] = []
+    prepare(settings, said.append)
+    ledger = Ledger(settings)
+    try:
+        has_demo = ledger.person(DEMO_PIN) is not None
+    finally:
+        ledger.close()
+    assert has_demo == database_url.startswith("sqlite")
+    curl = next(line for line in said if "curl" in line)
+    assert curl.endswith(f"/v1/persons/{DEMO_PIN}" if has_demo else "/v1/stats")

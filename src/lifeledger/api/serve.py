@@ -16,16 +16,25 @@ from lifeledger.demo import DEMO_PIN, load_demo
 from lifeledger.ledger import Ledger
 from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
+from lifeledger.store import DatabaseUrl
 
 FIRST_USER = "admin"
 FIRST_ROLES = ("admin", "officer", "auditor")
 
 
-def prepare(settings: Settings, say: Callable[[str], None]) -> None:
-    """Load the demo data into an empty ledger; make a first user when there is none."""
+def demo_by_default(settings: Settings) -> bool:
+    """An empty SQLite ledger (the try-it default) gets the demo data; a PostgreSQL one only
+    when asked (`serve --demo`), so a production ledger never starts with made-up persons."""
+    return not DatabaseUrl.parse(settings.database_url).is_postgres
+
+
+def prepare(settings: Settings, say: Callable[[str], None], demo: bool | None = None) -> None:
+    """Load the demo data into an empty ledger (when `demo`; by default on SQLite only);
+    make a first user when there is none."""
     ledger = Ledger(settings)
     try:
-        summary = load_demo(ledger)
+        wanted = demo_by_default(settings) if demo is None else demo
+        summary = load_demo(ledger) if wanted else None
         if summary is not None:
             counts = ", ".join(f"{k}: {v}" for k, v in summary.as_dict().items())
             say(f"The ledger was empty: loaded the demo data ({counts}).")
