@@ -25,6 +25,7 @@ from lifeledger.settings import Settings
 app = typer.Typer(help="lifeledger: an event-sourced ledger of civil status (hộ tịch).")
 err = Console(stderr=True)
 
+
 def open_ledger() -> Ledger:
     settings = Settings()
     try:
@@ -105,9 +106,7 @@ def serve(
     from lifeledger.api.serve import prepare, run
 
     overrides = {"api_host": host, "api_port": port, "api_workers": workers}
-    settings = Settings().model_copy(
-        update={k: v for k, v in overrides.items() if v is not None}
-    )
+    settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     try:
         prepare(settings, typer.echo, demo)
     except Exception as error:  # the store is unreachable or the URL is wrong

@@ -47,8 +47,11 @@ def test_a_provincial_auditor_sees_its_provinces_only(api: Api) -> None:
     api.national_officer.get("/v1/persons/034090000001")
     pins = {r["pin"] for r in api.auditor.get("/v1/audit/access").json()["entries"]}
     assert pins == {"034090000001"}
-    is_problem(api.auditor.get("/v1/audit/access", params={"pin": "001090000001"}), 403,
-               "outside-jurisdiction")
+    is_problem(
+        api.auditor.get("/v1/audit/access", params={"pin": "001090000001"}),
+        403,
+        "outside-jurisdiction",
+    )
 
 
 def test_refused_reads_are_not_logged(api: Api) -> None:

@@ -36,7 +36,13 @@ ALLOWED = {
     "metrics": {"admin"},
 }
 BY_JURISDICTION = {
-    "register", "read_person", "timeline", "corrections", "import", "approve", "registration",
+    "register",
+    "read_person",
+    "timeline",
+    "corrections",
+    "import",
+    "approve",
+    "registration",
     "audit",
 }
 
@@ -127,8 +133,9 @@ def cases() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("role", "family", "where", "allowed"), list(cases()))
-def test_role_and_jurisdiction(shared: Api, role: str, family: str, where: str,
-                               allowed: bool) -> None:
+def test_role_and_jurisdiction(
+    shared: Api, role: str, family: str, where: str, allowed: bool
+) -> None:
     response = FAMILIES[family](shared, shared.callers[role], where)
     if allowed:
         assert response.status_code < 400, response.text

@@ -16,8 +16,9 @@ from lifeledger.projections.database import ViewDatabase
 
 def test_users_add_list_disable(database_url: str) -> None:
     runner, env = CliRunner(), {"LIFELEDGER_DATABASE_URL": database_url}
-    added = runner.invoke(app, ["users", "add", "lan", "--role", "officer", "--provinces",
-                                "034,001"], env=env)
+    added = runner.invoke(
+        app, ["users", "add", "lan", "--role", "officer", "--provinces", "034,001"], env=env
+    )
     assert added.exit_code == 0, added.output
     key = added.output.strip()
     assert key.startswith("ll_")
@@ -45,9 +46,7 @@ def test_serve_prepares_demo_data_and_a_working_first_key(database_url: str) -> 
     with TestClient(create_app(settings)) as client:
         context = client.app.state.context  # type: ignore[attr-defined]
         assert context.projections.runner.wait_for(context.ledger.position(), timeout=20)
-        response = client.get(
-            f"/v1/persons/{DEMO_PIN}", headers={"Authorization": f"Bearer {key}"}
-        )
+        response = client.get(f"/v1/persons/{DEMO_PIN}", headers={"Authorization": f"Bearer {key}"})
         assert response.status_code == 200, response.text
         assert response.json()["full_name"] == "Nguyễn Minh Đức"
     again: list[str] = []

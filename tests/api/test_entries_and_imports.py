@@ -11,8 +11,13 @@ from tests.builders import a_birth, a_marriage, a_pin
 def test_multipart_import_stages_lines_and_can_be_read_again(api: Api) -> None:
     entries = [a_birth(a_pin("M", 1950), "1950-01-01"), a_birth(a_pin("F", 1952), "1952-01-01")]
     result = stage(api.approver, *entries)
-    assert result["counts"] == {"lines": 2, "accepted": 2, "duplicate": 0, "rejected": 0,
-                                "conflict": 0}
+    assert result["counts"] == {
+        "lines": 2,
+        "accepted": 2,
+        "duplicate": 0,
+        "rejected": 0,
+        "conflict": 0,
+    }
     assert result["status"] == "done" and result["filename"] == "export.jsonl"
     again = api.approver.get(f"/v1/imports/{result['id']}")
     assert again.status_code == 200 and again.json() == result
@@ -50,10 +55,11 @@ def test_approving_as_someone_else_or_without_the_role_is_refused(api: Api) -> N
 
 
 def test_unreadable_empty_or_foreign_exports_are_refused(api: Api) -> None:
-    latin1 = {"file": ("x.jsonl", "{\"kind\": \"birth\", \"x\": \"é\"}\n".encode("latin-1"))}
+    latin1 = {"file": ("x.jsonl", '{"kind": "birth", "x": "é"}\n'.encode("latin-1"))}
     is_problem(api.approver.post("/v1/imports", files=latin1), 422, "unreadable-export")
-    is_problem(api.approver.post("/v1/imports", files={"file": ("x.csv", b"")}), 422,
-               "empty-export")
+    is_problem(
+        api.approver.post("/v1/imports", files={"file": ("x.csv", b"")}), 422, "empty-export"
+    )
     hanoi = a_birth(a_pin(province="001"), "1990-01-01", authority="001-PHUONG-HANGBAC")
     foreign = api.approver.post("/v1/imports", files={"file": ("x.jsonl", jsonl(hanoi))})
     assert is_problem(foreign, 403, "outside-jurisdiction")["province"] == "001"

@@ -46,10 +46,16 @@ def test_keys_are_per_user(api: Api) -> None:
 def test_same_key_on_another_route_is_a_422(api: Api) -> None:
     birth = a_birth(a_pin("M", 1991), "1991-01-01")
     post_act(api.officer, birth, headers=KEY)
-    body = {"target": {"authority": "034-X", "book": "b", "number": "c"}, "decision": "d",
-            "decided_on": "2020-01-01", "authority": "e", "reason": "f"}
-    is_problem(api.officer.post("/v1/revocations", json=body, headers=KEY), 422,
-               "idempotency-key-reused")
+    body = {
+        "target": {"authority": "034-X", "book": "b", "number": "c"},
+        "decision": "d",
+        "decided_on": "2020-01-01",
+        "authority": "e",
+        "reason": "f",
+    }
+    is_problem(
+        api.officer.post("/v1/revocations", json=body, headers=KEY), 422, "idempotency-key-reused"
+    )
 
 
 def test_replayed_user_creation_does_not_show_the_key_again(api: Api) -> None:

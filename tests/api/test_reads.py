@@ -11,8 +11,18 @@ from tests.api.conftest import Api, api_settings, is_problem, post_act, running_
 from tests.builders import a_birth, a_correction, a_death, a_marriage, a_pin
 
 PERSON_FIELDS = {
-    "pin", "full_name", "sex", "birth_date", "death_date", "status", "marital_status",
-    "parents", "children", "spouses", "siblings", "position",
+    "pin",
+    "full_name",
+    "sex",
+    "birth_date",
+    "death_date",
+    "status",
+    "marital_status",
+    "parents",
+    "children",
+    "spouses",
+    "siblings",
+    "position",
 }
 
 
@@ -35,8 +45,14 @@ def family(api: Api) -> dict[str, Any]:
         assert response.status_code == 201, response.text
         position = response.json()["position"]
     births = {e["child"]["pin"]: e for e in entries if e["kind"] == "birth"}
-    return {"father": father, "mother": mother, "son": son, "daughter": daughter,
-            "position": position, "births": births}
+    return {
+        "father": father,
+        "mother": mother,
+        "son": son,
+        "daughter": daughter,
+        "position": position,
+        "births": births,
+    }
 
 
 def test_read_your_write_with_min_position(api: Api) -> None:

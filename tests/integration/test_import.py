@@ -102,6 +102,24 @@ def test_counts_add_up_and_rejected_lines_are_reported(ledger: Ledger, tmp_path:
     assert any("note: text contains a NUL character" in r["reason"] for r in reported)
 
 
+def test_an_object_looking_like_the_stores_encoding_is_refused_and_changes_nothing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """Such an object was once accepted, then read back as the value it imitates or not at
+    all: every projection stopped at that event."""
+    entry = a_birth(a_pin("F", 1990), "1990-02-02")
+    entry["child"]["note"] = {"_type_": "nope", "_data_": 1}
+    report = tmp_path / "rejected.jsonl"
+    with report.open("w") as out:
+        summary = import_files(
+            ledger, [write_export(tmp_path / "x.jsonl", [entry])], approve_as="a-1", report=out
+        )
+    assert summary.as_dict()["rejected"] == 1
+    assert ledger.position() == 0
+    (reported,) = [json.loads(line) for line in report.read_text().splitlines()]
+    assert reported["field"] == "child.note" and "_type_" in reported["reason"]
+
+
 def test_an_import_leaves_the_garbage_collector_as_it_found_it(
     ledger: Ledger, tmp_path: Path
 ) -> None:

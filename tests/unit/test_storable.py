@@ -24,6 +24,8 @@ def nested(levels: int) -> object:
         ({"extra": {"weight": float("nan")}}, "extra.weight"),
         ({"extra": [1.0, float("-inf")]}, "extra.1"),
         (nested(MAX_DEPTH + 1), "a." * MAX_DEPTH + "a"),
+        ({"child": {"note": {"_type_": "uuid_hex", "_data_": "0" * 32}}}, "child.note"),
+        ({"extra": [{"_type_": "anything"}]}, "extra.0"),
     ],
 )
 def test_unstorable_values_are_refused_naming_the_field(entry: object, field: str) -> None:

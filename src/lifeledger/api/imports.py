@@ -50,10 +50,13 @@ def _registers(path: Path) -> Iterator[tuple[int, Any]]:
     with _open(path) as stream:
         if ".csv" in path.name:
             for number, row in enumerate(csv.DictReader(stream), start=2):
-                yield number, {
-                    "authority": row.get("register.authority"),
-                    "province": row.get("register.province"),
-                }
+                yield (
+                    number,
+                    {
+                        "authority": row.get("register.authority"),
+                        "province": row.get("register.province"),
+                    },
+                )
             return
         for number, text in enumerate(stream, start=1):
             try:
@@ -62,8 +65,11 @@ def _registers(path: Path) -> Iterator[tuple[int, Any]]:
                 continue  # the importer reports it as rejected
             except RecursionError as error:
                 raise ApiProblem(
-                    422, "unreadable-export", "The export cannot be read",
-                    f"line {number}: nested too deeply", field="file",
+                    422,
+                    "unreadable-export",
+                    "The export cannot be read",
+                    f"line {number}: nested too deeply",
+                    field="file",
                 ) from error
             if not isinstance(entry, dict):
                 continue
@@ -71,8 +77,11 @@ def _registers(path: Path) -> Iterator[tuple[int, Any]]:
                 check_json(entry, f"line {number}")
             except ValueError as error:
                 raise ApiProblem(
-                    422, "unstorable-entry", "The export holds an entry the store cannot keep",
-                    str(error), field="file",
+                    422,
+                    "unstorable-entry",
+                    "The export holds an entry the store cannot keep",
+                    str(error),
+                    field="file",
                 ) from error
             if isinstance(entry.get("register"), dict):
                 yield number, entry["register"]

@@ -200,8 +200,14 @@ class ImportLog:
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
 
-    def start(self, import_id: str, user: str, filename: str | None, approve_as: str | None,
-              entered_by: str) -> None:
+    def start(
+        self,
+        import_id: str,
+        user: str,
+        filename: str | None,
+        approve_as: str | None,
+        entered_by: str,
+    ) -> None:
         with self.db.transaction(lock=True) as tx:
             tx.execute(
                 "INSERT INTO api_import (import_id, user_name, filename, approve_as, entered_by, "
@@ -209,8 +215,9 @@ class ImportLog:
                 (import_id, user, filename, approve_as, entered_by, "running", "{}", "[]", now()),
             )
 
-    def finish(self, import_id: str, status: str, counts: dict[str, int],
-               report: list[dict[str, Any]]) -> None:
+    def finish(
+        self, import_id: str, status: str, counts: dict[str, int], report: list[dict[str, Any]]
+    ) -> None:
         with self.db.transaction(lock=True) as tx:
             tx.execute(
                 "UPDATE api_import SET status = %s, counts = %s, report = %s, finished_at = %s "

@@ -60,8 +60,10 @@ def _show_first_key(
 ) -> None:
     host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
     path = f"/v1/persons/{DEMO_PIN}" if has_demo else "/v1/stats"
-    say(f"Created user {FIRST_USER} ({', '.join(FIRST_ROLES)}; all provinces). "
-        "Its API key, shown only this once:")
+    say(
+        f"Created user {FIRST_USER} ({', '.join(FIRST_ROLES)}; all provinces). "
+        "Its API key, shown only this once:"
+    )
     say(f"  {key}")
     say("Try:")
     say(f"  curl -H 'Authorization: Bearer {key}' http://{host}:{settings.api_port}{path}")

@@ -262,11 +262,15 @@ Persons = dict[str, PersonRef]
 
 MAX_DEPTH = 20
 """Deepest nesting of objects and lists an entry may have."""
+RESERVED_KEY = "_type_"
+"""The event store's JSON marks the values it encodes (a time, a UUID) with this key: an
+entry's object holding it would be read back as such a value, or not at all."""
 
 
 def check_storable(value: object, where: str = "", depth: int = 0) -> None:
     """Refuse what no store or JSON answer can hold, naming where it is: NUL characters
-    (PostgreSQL refuses them), unpaired surrogates, NaN/Infinity, nesting deeper than MAX_DEPTH."""
+    (PostgreSQL refuses them), unpaired surrogates, NaN/Infinity, nesting deeper than
+    MAX_DEPTH, objects with the event store's RESERVED_KEY."""
     if not _storable(value, depth):
         _refuse_unstorable(value, where, depth)
 
@@ -281,6 +285,8 @@ def _storable(value: object, depth: int) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, dict):
+        if RESERVED_KEY in value:
+            return False
         for key, item in value.items():
             if not (_text_ok(str(key)) and _storable(item, depth + 1)):
                 return False
@@ -312,6 +318,12 @@ def _refuse_unstorable(value: object, where: str, depth: int) -> None:
     elif isinstance(value, float) and not math.isfinite(value):
         raise InvalidEntry(f"{where}: numbers must be finite", field=field)
     elif isinstance(value, dict):
+        if RESERVED_KEY in value:
+            raise InvalidEntry(
+                f"{where or 'entry'}: the key {RESERVED_KEY!r} is reserved (the event store "
+                "marks the values it encodes with it)",
+                field=field,
+            )
         for key, item in value.items():
             _check_text(str(key), where or "entry")
             _refuse_unstorable(item, f"{where}.{key}" if where else str(key), depth + 1)

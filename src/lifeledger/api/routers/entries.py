@@ -121,9 +121,7 @@ def reject_entry(
     return _decide(context, user, key, "reject", entry_id, reject, body.reason)
 
 
-def _decision(
-    entry_id: UUID, status: str, outcome: Outcome, context: ApiContext
-) -> dict[str, Any]:
+def _decision(entry_id: UUID, status: str, outcome: Outcome, context: ApiContext) -> dict[str, Any]:
     return {
         "entry_id": str(entry_id),
         "status": status,

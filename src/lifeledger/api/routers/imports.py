@@ -58,8 +58,11 @@ async def _copy(chunks: Any, path: Path, limit: int) -> str:
             size += len(chunk)
             if size > limit:
                 raise ApiProblem(
-                    413, "export-too-large", "The export is too large",
-                    f"file: larger than {limit} bytes; import it with the CLI", field="file",
+                    413,
+                    "export-too-large",
+                    "The export is too large",
+                    f"file: larger than {limit} bytes; import it with the CLI",
+                    field="file",
                 )
             digest.update(chunk)
             await out.write(chunk)
@@ -83,7 +86,10 @@ async def receive(request: Request, folder: Path, limit: int) -> tuple[Path, str
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ApiProblem(
-                422, "invalid-request", "Invalid request", "file: required upload is missing",
+                422,
+                "invalid-request",
+                "Invalid request",
+                "file: required upload is missing",
                 field="file",
             )
         path = folder / f"export{suffix_for(upload.filename, upload.content_type)}"
@@ -116,15 +122,25 @@ async def import_export(
         authorize(user, Permission.APPROVE)
         if approve_as != user.name:
             raise ApiProblem(
-                403, "forbidden", "An approver approves as themself",
-                f"approve_as: {user.name} may not approve as {approve_as}", field="approve_as",
+                403,
+                "forbidden",
+                "An approver approves as themself",
+                f"approve_as: {user.name} may not approve as {approve_as}",
+                field="approve_as",
             )
     with tempfile.TemporaryDirectory(prefix="lifeledger-upload-") as folder:
         path, filename, digest = await receive(
             request, Path(folder), context.settings.import_max_bytes
         )
         return await run_in_threadpool(
-            _import, context, user, key, path, filename, digest, approve_as,
+            _import,
+            context,
+            user,
+            key,
+            path,
+            filename,
+            digest,
+            approve_as,
             entered_by or user.name,
         )
 

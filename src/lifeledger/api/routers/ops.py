@@ -28,15 +28,21 @@ def readyz(context: Context) -> JSONResponse:
         ledger, projections = context.positions()
     except Exception as error:
         raise ApiProblem(
-            503, "store-unavailable", "The store is unavailable", f"store: {error}",
+            503,
+            "store-unavailable",
+            "The store is unavailable",
+            f"store: {error}",
             headers={"Retry-After": "5"},
         ) from error
     lag = ledger - projections
     if lag > context.settings.ready_max_lag:
         raise ApiProblem(
-            503, "projections-lagging", "The read models are behind",
+            503,
+            "projections-lagging",
+            "The read models are behind",
             f"the read models are {lag} events behind (bound {context.settings.ready_max_lag})",
-            headers={"Retry-After": "5"}, lag=lag,
+            headers={"Retry-After": "5"},
+            lag=lag,
         )
     body = {"status": "ready", "ledger_position": ledger, "projections_position": projections}
     return JSONResponse({**body, "lag": lag})

@@ -132,8 +132,6 @@ def read_corrections(
     min_position: MinPosition = None,
 ) -> JSONResponse:
     """The correction trail: each corrected field's original, changes, basis and user."""
-    look_up(
-        context, user, {"pin": pin}, "corrections", min_position, Permission.READ_CORRECTIONS
-    )
+    look_up(context, user, {"pin": pin}, "corrections", min_position, Permission.READ_CORRECTIONS)
     read = context.projections.corrections(pin)
     return read_response({"pin": pin, "acts": found(read.data, pin)}, read.position)

@@ -74,8 +74,11 @@ def search_persons(
     """Persons by name (with or without diacritics), birth date or year, and province."""
     if not (q and q.strip()) and birth_date is None and birth_year is None:
         raise ApiProblem(
-            422, "search-too-broad", "Search needs a criterion",
-            "q: give a name, a birth_date or a birth_year", field="q",
+            422,
+            "search-too-broad",
+            "Search needs a criterion",
+            "q: give a name, a birth_date or a birth_year",
+            field="q",
         )
     context.await_position(min_position)
     day = birth_date.isoformat() if birth_date else None
@@ -116,8 +119,11 @@ def statistics(
     if province is None and not user.national:
         if len(user.provinces) > 1:
             raise ApiProblem(
-                422, "province-required", "Choose a province",
-                f"province: one of {', '.join(sorted(user.provinces))}", field="province",
+                422,
+                "province-required",
+                "Choose a province",
+                f"province: one of {', '.join(sorted(user.provinces))}",
+                field="province",
             )
         province = next(iter(user.provinces))
     if province is not None:

@@ -40,9 +40,7 @@ def list_users(context: Context, user: Admin) -> list[dict[str, object]]:
     return [user_out(u) for u in context.users.users()]
 
 
-@router.post(
-    "", status_code=201, response_model=NewUserOut, responses=problems(401, 403, 409, 422)
-)
+@router.post("", status_code=201, response_model=NewUserOut, responses=problems(401, 403, 409, 422))
 def create_user(
     body: UserIn, context: Context, admin: Admin, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -63,9 +61,7 @@ def create_user(
     return answer_once(context, admin, key, fingerprint("users", request), create, without_key)
 
 
-@router.post(
-    "/{name}/disable", response_model=UserOut, responses=problems(401, 403, 404, 422)
-)
+@router.post("/{name}/disable", response_model=UserOut, responses=problems(401, 403, 404, 422))
 def disable_user(
     name: Annotated[Code, Path()], context: Context, admin: Admin, key: IdempotencyKey = None
 ) -> JSONResponse:
