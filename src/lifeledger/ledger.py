@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
 from lifeledger.commands import Recorder, Work, pins_of, record
 from lifeledger.domain.acts import PARENT_ROLES, Act, Reference, parse_act
@@ -35,7 +35,7 @@ from lifeledger.domain.errors import (
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, select_stored_events, stored_versions
+from lifeledger.store import DatabaseUrl, EventTranscoder, select_stored_events, stored_versions
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 WRITE_ATTEMPTS = 5
@@ -68,6 +68,11 @@ class Ledger(Application[UUID]):
         # units of work share one) and reads only the events stored since.
         self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._kept_lock = threading.Lock()
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = EventTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's save, collecting events without its per-object runtime protocol

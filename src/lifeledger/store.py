@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
+import orjson
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import JSONTranscoder, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,46 @@ class ColumnArrayRecorder(PostgresApplicationRecorder):
         curs.execute(self.insert_columns_statement, columns, binary=True)
 
 
+DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+"""Every digit as "0", everything else as " ": a run of digits is then a run of zeros (a
+`bytes.translate` and a substring search: a tenth of the time of a regular expression)."""
+LONG_RUN = b"0" * 19
+
+
+class EventTranscoder(JSONTranscoder):
+    """The library's JSON transcoder, reading with orjson (about three times faster than the
+    standard library's parser; catch-up reads every event): the same JSON, the same values.
+
+    The library marks an encoded value (a time, a UUID) as an object `{"_type_": name,
+    "_data_": data}`; reading, such an object whose name is registered becomes the value
+    again, innermost first, as the library's own hook does. An unknown name stays a plain
+    object instead of failing the read: entries holding such objects are now refused
+    (`check_storable`), but one stored before must not stop the projections. Text holding a
+    run of 19 digits or more (perhaps an integer beyond 64 bits) is read by the library's
+    parser, which keeps such integers exact."""
+
+    def decode(self, data: bytes) -> Any:
+        if LONG_RUN in data.translate(DIGITS_ONLY):  # orjson reads a huge integer as a float
+            return super().decode(data)
+        return self._revive(orjson.loads(data))
+
+    def _revive(self, value: Any) -> Any:
+        if type(value) is list:
+            for index, item in enumerate(value):
+                if type(item) is dict or type(item) is list:
+                    value[index] = self._revive(item)
+            return value
+        for key, item in value.items():
+            if type(item) is dict or type(item) is list:
+                value[key] = self._revive(item)
+        if len(value) == 2 and "_data_" in value:
+            name = value.get("_type_")
+            transcoding = self.names.get(name) if type(name) is str else None
+            if transcoding is not None:
+                return transcoding.decode(value["_data_"])
+        return value
+
+
 def create_database(url: str) -> None:
     """Create the PostgreSQL database named in `url` (connecting to `postgres`)."""
     parsed = DatabaseUrl.parse(url)
@@ -138,6 +180,27 @@ def drop_database(url: str) -> None:
 def _uuid_array(ids: list[UUID]) -> str:
     """One PostgreSQL array literal: psycopg would escape each element of a list separately."""
     return "{" + ",".join(str(i) for i in ids) + "}"
+
+
+def select_notifications(recorder: Any, start: int, limit: int) -> list[Notification]:
+    """The library's `select_notifications` from `start`; on PostgreSQL its rows are read as
+    tuples (the library's rows as dicts took a tenth of a catch-up's time)."""
+    if not isinstance(recorder, PostgresApplicationRecorder):
+        return list(recorder.select_notifications(start=start, limit=limit))
+    statement = sql.SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
+        "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+    ).format(sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name))
+    with recorder.datastore.transaction(commit=False) as cursor:
+        plain = cast(Any, cursor)  # the library's cursors make dicts; these rows are tuples
+        plain.row_factory = tuple_row
+        plain.execute(statement, (start, limit), prepare=True)
+        rows = plain.fetchall()
+    return [
+        Notification(id=row[0], originator_id=row[1], originator_version=row[2], topic=row[3],
+                     state=bytes(row[4]))
+        for row in rows
+    ]  # fmt: skip
 
 
 def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[StoredEvent]:

@@ -24,6 +24,7 @@ from eventsourcing.persistence import Notification
 
 from lifeledger.ledger import Ledger
 from lifeledger.projections.database import Tx, ViewDatabase
+from lifeledger.store import select_notifications
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,10 @@ class Runner:
             return
         tables = [table for projection in self.projections for table in projection.tables]
         with self.db.transaction() as tx:
+            # The planner needs the tables' sizes, not fine histograms: a small sample (3,000
+            # rows instead of 30,000) cut ANALYZE's share of a catch-up from a fifth to little
+            # (autovacuum analyzes with the full sample later).
+            tx.execute("SET LOCAL default_statistics_target = 10")
             tx.execute(f"ANALYZE {', '.join(tables)}")
 
     def run_batch(self) -> int:
@@ -197,9 +202,7 @@ class Runner:
         return len(notifications)
 
     def _read(self, start: int) -> tuple[list[Notification], list[Envelope]]:
-        notifications = list(
-            self.ledger.recorder.select_notifications(start=start, limit=self.batch_size)
-        )
+        notifications = select_notifications(self.ledger.recorder, start, self.batch_size)
         return notifications, self._envelopes(notifications)
 
     def _apply(self, last: int, envelopes: list[Envelope]) -> None:

@@ -1,0 +1,67 @@
+"""The event store reads with orjson: the same values as the library's own transcoder."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
+
+from lifeledger.projections.database import dumps
+from lifeledger.store import EventTranscoder
+
+STATES: list[Any] = [
+    {"timestamp": datetime(2026, 11, 29, 9, 0, tzinfo=UTC), "pins": ["034126000003"]},
+    {"nested": [{"id": UUID(int=7)}, [datetime(1999, 1, 1, tzinfo=UTC), 1, 2.5, None, True]]},
+    {"page": 99999999999999999999999, "negative": -9223372036854775809, "big": 2**64},
+    {"fits": 9223372036854775807, "float": 1e23, "text": "Nguyễn Văn Đức 0123456789012345678"},
+    {"deep": {"a": {"b": {"c": [{"d": UUID(int=1)}]}}}, "empty": {}, "list": []},
+]
+
+
+def transcoders() -> tuple[JSONTranscoder, EventTranscoder]:
+    library, ours = JSONTranscoder(), EventTranscoder()
+    for transcoder in (library, ours):
+        transcoder.register(UUIDAsHex())
+        transcoder.register(DatetimeAsISO())
+    return library, ours
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_reads_back_what_the_library_reads(state: Any) -> None:
+    library, ours = transcoders()
+    data = library.encode(state)
+    assert ours.decode(data) == library.decode(data) == state
+    assert shape(ours.decode(data)) == shape(state)  # ints stay ints, UUIDs UUIDs
+
+
+def shape(value: Any) -> Any:
+    """The types of a value and of everything in it (1 == 1.0, but not for a ledger)."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return type(value)
+
+
+def test_an_unknown_encoded_name_stays_a_plain_object_instead_of_failing_the_read() -> None:
+    """An import once stored such an object in an act's content (now refused): reading it
+    back must not stop every projection."""
+    library, ours = transcoders()
+    state = {"content": {"child": {"note": {"_type_": "nope", "_data_": 1}}}}
+    assert ours.decode(library.encode(state)) == state
+
+
+def test_the_read_models_json_keeps_what_orjson_cannot_encode() -> None:
+    """`dumps` writes with orjson and falls back to the standard library (same values)."""
+    value = {"page": 2**70, "b": "Đức", "a": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)}
+    assert json.loads(dumps(value)) == {
+        "a": "2026-01-02 03:04:00+00:00",
+        "b": "Đức",
+        "page": 2**70,
+    }
+    assert list(json.loads(dumps({"b": 1, "a": {"d": 1, "c": 2}}))) == ["a", "b"]
+    assert json.loads(dumps({3: "Đức"})) == {"3": "Đức"} and "Đức" in dumps({3: "Đức"})
