@@ -206,7 +206,7 @@ def select_notifications(recorder: Any, start: int, limit: int) -> list[Notifica
     with recorder.datastore.transaction(commit=False) as cursor:
         plain = cast(Any, cursor)  # the library's cursors make dicts; these rows are tuples
         plain.row_factory = tuple_row
-        plain.execute(statement, (start, limit), prepare=True)
+        plain.execute(statement, (start, limit), prepare=True, binary=True)
         rows = plain.fetchall()
     return [
         Notification(id=row[0], originator_id=row[1], originator_version=row[2], topic=row[3],
