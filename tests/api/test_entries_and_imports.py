@@ -7,6 +7,9 @@ import gzip
 from tests.api.conftest import Api, is_problem, jsonl, post_act, stage, staged_id
 from tests.builders import a_birth, a_marriage, a_pin
 
+from lifeledger.api import records
+from lifeledger.projections.database import ViewDatabase
+
 
 def test_multipart_import_stages_lines_and_can_be_read_again(api: Api) -> None:
     entries = [a_birth(a_pin("M", 1950), "1950-01-01"), a_birth(a_pin("F", 1952), "1952-01-01")]
@@ -125,6 +128,19 @@ def test_unknown_entry_is_a_404(api: Api) -> None:
     is_problem(api.approver.post("/v1/entries/not-a-uuid/approve"), 422)
 
 
+def test_the_entry_queue_waits_for_min_position(api: Api) -> None:
+    """A data-entry team stages a file and lists the queue at once: with the import's
+    position the list already holds its entry."""
+    imported = stage(api.approver, a_birth(a_pin("F", 1951), "1951-05-05"))
+    assert isinstance(imported.get("position"), int), imported
+    pending = api.approver.get(
+        "/v1/entries", params={"status": "pending", "min_position": imported["position"]}
+    )
+    assert pending.status_code == 200, pending.text
+    assert len(pending.json()["entries"]) == 1
+    assert int(pending.headers["X-Ledger-Position"]) >= imported["position"]
+
+
 def test_entries_by_status(api: Api) -> None:
     entry = a_birth(a_pin("M", 1949), "1949-04-04")
     stage(api.approver, entry)
@@ -153,3 +169,26 @@ def test_corrupt_or_deeply_nested_exports_are_422s_not_crashes(api: Api) -> None
             "/v1/imports", content=body, headers={"Content-Type": content_type}
         )
         is_problem(response, 422, "unreadable-export")
+
+
+def test_an_import_log_made_before_positions_were_kept_gains_the_column(
+    database_url: str,
+) -> None:
+    db = ViewDatabase(database_url, pool_size=1)
+    try:
+        with db.transaction(lock=True) as tx:  # the table as earlier versions made it
+            tx.execute(
+                "CREATE TABLE api_import (import_id TEXT PRIMARY KEY, user_name TEXT NOT NULL, "
+                "filename TEXT, approve_as TEXT, entered_by TEXT, status TEXT NOT NULL, "
+                "counts TEXT NOT NULL, report TEXT NOT NULL, started_at TEXT NOT NULL, "
+                "finished_at TEXT)"
+            )
+        records.setup(db)
+        records.setup(db)  # and again, as every start does
+        log = records.ImportLog(db)
+        log.start("a" * 32, "lan", "x.jsonl", None, "op-1")
+        log.finish("a" * 32, "done", {"lines": 0}, [], position=42)
+        found = log.get("a" * 32)
+        assert found is not None and found["position"] == 42
+    finally:
+        db.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from lifeledger.domain.acts import Reference
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
@@ -170,6 +171,22 @@ def test_same_reference_with_other_content_is_a_conflict(ledger: Ledger, tmp_pat
     export = write_export(tmp_path / "export.jsonl", [birth, changed])
     counts = import_files(ledger, [export], approve_as="approver-1").as_dict()
     assert (counts["accepted"], counts["conflict"]) == (1, 1)
+
+
+def test_unknown_fields_are_kept_under_extra_and_a_new_column_is_no_conflict(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The format keeps unknown fields under `extra`, which the content hash leaves out: the
+    same act exported again with a new column is a duplicate."""
+    birth = {**a_birth(a_pin("F", 2000), "2000-01-01"), "so_trang": 12, "extra": {"lo": "A"}}
+    again = {**birth, "so_trang": 13, "ghi_chu": "bản sao"}
+    export = write_export(tmp_path / "export.jsonl", [birth, again])
+    counts = import_files(ledger, [export], approve_as="approver-1").as_dict()
+    assert (counts["accepted"], counts["duplicate"]) == (1, 1)
+    registration = ledger.registration(Reference.at(birth, "register"))
+    assert registration is not None
+    assert registration.content["extra"] == {"lo": "A", "so_trang": 12}
+    assert "so_trang" not in registration.content
 
 
 def test_without_approver_entries_are_staged_not_recorded(ledger: Ledger, tmp_path: Path) -> None:

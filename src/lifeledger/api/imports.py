@@ -134,7 +134,10 @@ def run_import(
     lines = [json.loads(line) for line in report.getvalue().splitlines() if line.strip()]
     for line in lines:
         line["path"] = filename
-    context.imports.finish(import_id, "done", summary.as_dict(), lines)
+    # The ledger's position once the import is written: a read with this `min_position`
+    # sees every line it recorded or staged.
+    position = context.ledger.position()
+    context.imports.finish(import_id, "done", summary.as_dict(), lines, position)
     for status, count in summary.counts.items():
         if count:
             context.metrics.writes.labels("import", status).inc(count)

@@ -44,8 +44,16 @@ def setup(db: ViewDatabase) -> None:
             "CREATE TABLE IF NOT EXISTS api_import (import_id TEXT PRIMARY KEY, "
             "user_name TEXT NOT NULL, filename TEXT, approve_as TEXT, entered_by TEXT, "
             "status TEXT NOT NULL, counts TEXT NOT NULL, report TEXT NOT NULL, "
-            "started_at TEXT NOT NULL, finished_at TEXT)"
+            "started_at TEXT NOT NULL, finished_at TEXT, position BIGINT)"
         )
+        _add_column(tx, "api_import", "position", "BIGINT")  # tables made before it was kept
+
+
+def _add_column(tx: Tx, table: str, column: str, sql_type: str) -> None:
+    if tx.postgres:
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
+    elif column not in {row["name"] for row in tx.rows(f"PRAGMA table_info({table})")}:
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
 
 
 @dataclass(frozen=True)
@@ -216,13 +224,26 @@ class ImportLog:
             )
 
     def finish(
-        self, import_id: str, status: str, counts: dict[str, int], report: list[dict[str, Any]]
+        self,
+        import_id: str,
+        status: str,
+        counts: dict[str, int],
+        report: list[dict[str, Any]],
+        position: int | None = None,
     ) -> None:
+        """Keep the import's result; `position` is the ledger's once it was written."""
         with self.db.transaction(lock=True) as tx:
             tx.execute(
-                "UPDATE api_import SET status = %s, counts = %s, report = %s, finished_at = %s "
-                "WHERE import_id = %s",
-                (status, _dumps(counts), _dumps(report[: self.REPORT_LIMIT]), now(), import_id),
+                "UPDATE api_import SET status = %s, counts = %s, report = %s, finished_at = %s, "
+                "position = %s WHERE import_id = %s",
+                (
+                    status,
+                    _dumps(counts),
+                    _dumps(report[: self.REPORT_LIMIT]),
+                    now(),
+                    position,
+                    import_id,
+                ),
             )
 
     def get(self, import_id: str) -> dict[str, Any] | None:
@@ -240,6 +261,7 @@ class ImportLog:
             "report": json.loads(row["report"]),
             "started_at": row["started_at"],
             "finished_at": row["finished_at"],
+            "position": row["position"],
         }
 
 

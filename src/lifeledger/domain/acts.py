@@ -235,9 +235,10 @@ def parse_act(raw: object) -> Act:
     if not isinstance(raw, dict):
         raise InvalidEntry("an entry must be a JSON object")
     check_storable(raw)
-    read = _Reader(raw)
-    kind = read.choice("kind", KINDS)
+    kind = _Reader(raw).choice("kind", KINDS)
     assert kind is not None
+    raw = unknown_under_extra(raw, kind)
+    read = _Reader(raw)
     reference = read.reference("register")
     registered_on = read.exact_date("register.registered_on")
     read.choice("source.kind", SOURCES, required=False)
@@ -258,6 +259,39 @@ def parse_act(raw: object) -> Act:
 
 
 Persons = dict[str, PersonRef]
+
+ENTRY_KEYS = frozenset({"kind", "register", "occurred_on", "source", "entered_by", "extra"})
+KIND_KEYS: dict[str, frozenset[str]] = {
+    "birth": frozenset({"child", "mother", "father"}),
+    "marriage": frozenset({"spouses"}),
+    "divorce": frozenset({"marriage", "spouses", "court", "annulment"}),
+    "death": frozenset({"deceased", "death"}),
+    "parentage": frozenset({"parent", "child", "role", "decision"}),
+    "adoption": frozenset({"parent", "child", "role", "decision"}),
+    "guardianship_opened": frozenset({"ward", "guardian", "guardianship", "guardianship_kind"}),
+    "guardianship_ended": frozenset({"ward", "guardian", "guardianship", "guardianship_kind"}),
+    "correction": frozenset(
+        {"target", "subject_pin", "correction_kind", "changes", "reason", "basis"}
+    ),
+}
+"""The top-level fields of each kind of entry (`import-format.md`)."""
+
+
+def unknown_under_extra(raw: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The entry with its unknown top-level fields moved under `extra`, as the format says:
+    kept, never dropped, and (like `extra` itself) left out of the content hash, so the same
+    act exported again with a new column is a duplicate, not a conflict. A field whose name
+    `extra` holds already, or any field when `extra` is no object, stays where it is."""
+    extra = raw.get("extra", {})
+    if not isinstance(extra, dict):
+        return raw
+    known = ENTRY_KEYS | KIND_KEYS[kind]
+    moving = [key for key in raw if key not in known and key not in extra]
+    if not moving:
+        return raw
+    entry = {key: value for key, value in raw.items() if key not in moving}
+    entry["extra"] = {**extra, **{key: raw[key] for key in moving}}
+    return entry
 
 
 MAX_DEPTH = 20

@@ -15,7 +15,14 @@ from fastapi.responses import JSONResponse
 
 from lifeledger.api.answers import Answer, answer_once, fingerprint, read_response
 from lifeledger.api.context import ApiContext
-from lifeledger.api.deps import Approver, Context, EntryReader, IdempotencyKey, authorize
+from lifeledger.api.deps import (
+    Approver,
+    Context,
+    EntryReader,
+    IdempotencyKey,
+    MinPosition,
+    authorize,
+)
 from lifeledger.api.problems import ledger_problem
 from lifeledger.api.routers.acts import event_ids
 from lifeledger.api.schemas.acts import RejectionIn
@@ -46,8 +53,10 @@ def list_entries(
     status: Literal["pending", "conflict", "approved", "rejected"] = "pending",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Position cursor")] = None,
+    min_position: MinPosition = None,
 ) -> JSONResponse:
     """Staged entries by status (pending or in the conflict queue), oldest first."""
+    context.await_position(min_position)
     read = context.projections.entries(status, limit, after)
     page = list(read.data or [])
     entries = [e for e in page if user.covers(entry_province(e))]

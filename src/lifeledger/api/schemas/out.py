@@ -143,6 +143,11 @@ class ImportOut(Model):
     entered_by: str | None
     started_at: str
     finished_at: str | None
+    position: int | None = Field(
+        None,
+        description="The ledger's position once the import was written (reads with this "
+        "`min_position` see its lines); none while it runs or when it failed",
+    )
 
 
 class AccessOut(Model):
