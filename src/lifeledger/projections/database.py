@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
+import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -43,6 +44,7 @@ def dumps(value: Any) -> str:
 _INSERT = re.compile(
     r"\s*INSERT INTO (\w+) \(([^()]*)\) VALUES \([%s, ]*\)(.*)", re.IGNORECASE | re.DOTALL
 )
+_DO_NOTHING = re.compile(r"\s*ON CONFLICT\s*(\([^()]*\))?\s*DO NOTHING\s*", re.IGNORECASE)
 _ROWS_PER_INSERT = 5000
 _ROWS_TO_COPY = 1000
 
@@ -112,6 +114,8 @@ class Tx:
         self, table: str, columns: str, tail: str, rows: Sequence[Sequence[Any]]
     ) -> None:
         """INSERT many rows through a temporary table that COPY fills (in the rows' order)."""
+        if _DO_NOTHING.fullmatch(tail) and self._copy_straight(table, columns, rows):
+            return
         staging = f"ll_copy_{table}"
         self._cursor.execute(
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} "
@@ -122,6 +126,22 @@ class Tx:
                 copy.write_row(row)
         self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM {staging}{tail}")
         self._cursor.execute(f"DROP TABLE {staging}")
+
+    def _copy_straight(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> bool:
+        """COPY the rows into the table itself, in a savepoint: for an INSERT … ON CONFLICT
+        DO NOTHING whose rows are all new (a catch-up's acts, links and edges) this skips the
+        staging table and the conflict checks, a fifth of PostgreSQL's work in a catch-up.
+        A row already there undoes it (False): the staging path then skips such rows."""
+        self._cursor.execute("SAVEPOINT ll_copy_straight")
+        try:
+            with self._cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            self._cursor.execute("ROLLBACK TO SAVEPOINT ll_copy_straight")
+            return False
+        self._cursor.execute("RELEASE SAVEPOINT ll_copy_straight")
+        return True
 
     def _column_types(self, table: str) -> dict[str, str]:
         if table not in self._types:
