@@ -17,9 +17,10 @@ setup: $(BIN)/lifeledger
 run: setup
 	$(BIN)/lifeledger serve
 
-## Set up and run the whole test suite: lint, types, tests on SQLite and PostgreSQL.
+## Set up and run the whole test suite: lint, format, types, tests on SQLite and PostgreSQL.
 test: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest -n 2 -q
 
