@@ -237,18 +237,13 @@ def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[Store
             (_uuid_array(aggregate_ids),),
         )
         return [StoredEvent(*row) for row in rows]
-    found: list[StoredEvent] = []
-    for start in range(0, len(aggregate_ids), 500):
-        chunk = [i.hex for i in aggregate_ids[start : start + 500]]
-        query = (
-            f"SELECT originator_id, originator_version, topic, state "
-            f"FROM {recorder.events_table_name} WHERE originator_id IN "
-            f"({','.join('?' * len(chunk))}) ORDER BY originator_id, originator_version"
-        )
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(query, chunk)
-            found += [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in cursor.fetchall()]
-    return found
+    rows = _sqlite_rows(
+        recorder,
+        "SELECT originator_id, originator_version, topic, state FROM {events} "
+        "WHERE originator_id IN ({ids}) ORDER BY originator_id, originator_version",
+        aggregate_ids,
+    )
+    return [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
 def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]:
@@ -258,7 +253,6 @@ def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]
     made the client's work grow with each person's history."""
     if not aggregate_ids:
         return {}
-    versions: dict[UUID, int] = {}
     if isinstance(recorder, PostgresApplicationRecorder):
         rows = _event_rows(
             recorder,
@@ -267,13 +261,23 @@ def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]
             (_uuid_array(aggregate_ids),),
         )
         return {aggregate_id: version for aggregate_id, version in rows if version is not None}
+    rows = _sqlite_rows(
+        recorder,
+        "SELECT originator_id, max(originator_version) FROM {events} "
+        "WHERE originator_id IN ({ids}) GROUP BY originator_id",
+        aggregate_ids,
+    )
+    return {UUID(r[0]): r[1] for r in rows}
+
+
+def _sqlite_rows(recorder: Any, query: str, aggregate_ids: list[UUID]) -> list[Any]:
+    """The rows of a query of SQLite's event table (`{events}`) for many aggregates
+    (`{ids}`), 500 at a time (SQLite's limit on parameters)."""
+    rows: list[Any] = []
     for start in range(0, len(aggregate_ids), 500):
         chunk = [i.hex for i in aggregate_ids[start : start + 500]]
-        query = (
-            f"SELECT originator_id, max(originator_version) FROM {recorder.events_table_name} "
-            f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id"
-        )
+        statement = query.format(events=recorder.events_table_name, ids=",".join("?" * len(chunk)))
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(query, chunk)
-            versions.update((UUID(r[0]), r[1]) for r in cursor.fetchall())
-    return versions
+            cursor.execute(statement, chunk)
+            rows += cursor.fetchall()
+    return rows
