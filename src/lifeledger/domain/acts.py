@@ -305,74 +305,56 @@ def check_storable(value: object, where: str = "", depth: int = 0) -> None:
     """Refuse what no store or JSON answer can hold, naming where it is: NUL characters
     (PostgreSQL refuses them), unpaired surrogates, NaN/Infinity, nesting deeper than
     MAX_DEPTH, objects with the event store's RESERVED_KEY."""
-    if not _storable(value, depth):
-        _refuse_unstorable(value, where, depth)
+    found = _unstorable(value, depth)
+    if found is not None:
+        parts, reason = found
+        path = ".".join([where, *reversed(parts)] if where else reversed(parts))
+        raise InvalidEntry(f"{path or 'entry'}: {reason}", field=path or None)
 
 
-def _storable(value: object, depth: int) -> bool:
-    """The same checks without naming the place: most entries pass, and building the path
-    of every field took most of the time."""
+Unstorable = tuple[list[str], str]
+"""Where the value is (its path below the walked value, innermost part first) and why no
+store can hold it."""
+
+
+def _unstorable(value: object, depth: int) -> Unstorable | None:
+    """The first thing in `value` no store can hold, or None. The path is built only on the
+    way back from a refusal: most entries pass, and naming every field took most of the
+    time."""
     if depth > MAX_DEPTH:
-        return False
+        return [], f"nested more than {MAX_DEPTH} levels"
     if isinstance(value, str):
-        return _text_ok(value)
+        return _unstorable_text(value)
     if isinstance(value, float):
-        return math.isfinite(value)
+        return None if math.isfinite(value) else ([], "numbers must be finite")
     if isinstance(value, dict):
         if RESERVED_KEY in value:
-            return False
+            reason = "is reserved (the event store marks the values it encodes with it)"
+            return [], f"the key {RESERVED_KEY!r} {reason}"
         for key, item in value.items():
-            if not (_text_ok(str(key)) and _storable(item, depth + 1)):
-                return False
-    elif isinstance(value, list):
-        for item in value:
-            if not _storable(item, depth + 1):
-                return False
-    return True
-
-
-def _text_ok(value: str) -> bool:
-    if "\x00" in value:
-        return False
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _refuse_unstorable(value: object, where: str, depth: int) -> None:
-    field = where or None
-    if depth > MAX_DEPTH:
-        raise InvalidEntry(f"{where or 'entry'}: nested more than {MAX_DEPTH} levels", field=field)
-    if isinstance(value, str):
-        _check_text(value, where)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise InvalidEntry(f"{where}: numbers must be finite", field=field)
-    elif isinstance(value, dict):
-        if RESERVED_KEY in value:
-            raise InvalidEntry(
-                f"{where or 'entry'}: the key {RESERVED_KEY!r} is reserved (the event store "
-                "marks the values it encodes with it)",
-                field=field,
-            )
-        for key, item in value.items():
-            _check_text(str(key), where or "entry")
-            _refuse_unstorable(item, f"{where}.{key}" if where else str(key), depth + 1)
+            found = _unstorable_text(str(key))  # a bad key is named by its object's path
+            if found is None and (found := _unstorable(item, depth + 1)) is not None:
+                found[0].append(str(key))
+            if found is not None:
+                return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _refuse_unstorable(item, f"{where}.{index}" if where else str(index), depth + 1)
+            if (found := _unstorable(item, depth + 1)) is not None:
+                found[0].append(str(index))
+                return found
+    return None
 
 
-def _check_text(value: str, where: str) -> None:
-    if "\x00" in value:
-        raise InvalidEntry(f"{where}: text contains a NUL character", field=where or None)
+def _unstorable_text(text: str) -> Unstorable | None:
+    if "\x00" in text:
+        return [], "text contains a NUL character"
+    if text.isascii():
+        return None
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidEntry(f"{where}: text is not valid Unicode", field=where or None) from error
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return [], "text is not valid Unicode"
+    return None
 
 
 def _birth(read: _Reader) -> tuple[Persons, PartialDate | None]:
