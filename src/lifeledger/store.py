@@ -227,30 +227,20 @@ def select_notifications(recorder: Any, start: int, limit: int) -> list[Notifica
 def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[StoredEvent]:
     """All stored events of many aggregates in one query (the library reads one at a time),
     ordered by aggregate and version."""
-    if not aggregate_ids:
-        return []
-    if isinstance(recorder, PostgresApplicationRecorder):
-        rows = _event_rows(
-            recorder,
-            "SELECT originator_id, originator_version, topic, state FROM {events} "
-            "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version",
-            (_uuid_array(aggregate_ids),),
-        )
-        return [StoredEvent(*row) for row in rows]
-    rows = _sqlite_rows(
+    rows = _aggregate_rows(
         recorder,
-        "SELECT originator_id, originator_version, topic, state FROM {events} "
-        "WHERE originator_id IN ({ids}) ORDER BY originator_id, originator_version",
         aggregate_ids,
+        "SELECT originator_id, originator_version, topic, state FROM {events} "
+        "WHERE originator_id {ids} ORDER BY originator_id, originator_version",
     )
-    return [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in rows]
+    return [StoredEvent(*row) for row in rows]
 
 
 def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]:
     """The current version of each of these aggregates in the store (absent: none stored).
-    One correlated `max` per id, which PostgreSQL answers from the end of the primary key
-    index; asked with `GROUP BY` it scanned the whole table, and reading every version
-    made the client's work grow with each person's history."""
+    On PostgreSQL one correlated `max` per id, answered from the end of the primary key
+    index (asked with `GROUP BY` it scanned the whole table, and reading every version made
+    the client's work grow with each person's history)."""
     if not aggregate_ids:
         return {}
     if isinstance(recorder, PostgresApplicationRecorder):
@@ -260,23 +250,34 @@ def stored_versions(recorder: Any, aggregate_ids: list[UUID]) -> dict[UUID, int]
             "WHERE originator_id = k.id) FROM unnest(%s::uuid[]) AS k(id)",
             (_uuid_array(aggregate_ids),),
         )
-        return {aggregate_id: version for aggregate_id, version in rows if version is not None}
-    rows = _sqlite_rows(
-        recorder,
-        "SELECT originator_id, max(originator_version) FROM {events} "
-        "WHERE originator_id IN ({ids}) GROUP BY originator_id",
-        aggregate_ids,
-    )
-    return {UUID(r[0]): r[1] for r in rows}
+    else:
+        rows = _aggregate_rows(
+            recorder,
+            aggregate_ids,
+            "SELECT originator_id, max(originator_version) FROM {events} "
+            "WHERE originator_id {ids} GROUP BY originator_id",
+        )
+    return {aggregate_id: version for aggregate_id, version in rows if version is not None}
+
+
+def _aggregate_rows(recorder: Any, aggregate_ids: list[UUID], query: str) -> list[Any]:
+    """The rows of a query of the event table (`{events}`) about many aggregates (`{ids}`:
+    where their id goes), with the id first, as a UUID, whatever the store."""
+    if not aggregate_ids:
+        return []
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = query.replace("{ids}", "= ANY(%s::uuid[])")
+        return _event_rows(recorder, statement, (_uuid_array(aggregate_ids),))
+    return [(UUID(row[0]), *row[1:]) for row in _sqlite_rows(recorder, query, aggregate_ids)]
 
 
 def _sqlite_rows(recorder: Any, query: str, aggregate_ids: list[UUID]) -> list[Any]:
-    """The rows of a query of SQLite's event table (`{events}`) for many aggregates
-    (`{ids}`), 500 at a time (SQLite's limit on parameters)."""
+    """`_aggregate_rows` on SQLite: 500 ids at a time (its limit on parameters)."""
     rows: list[Any] = []
     for start in range(0, len(aggregate_ids), 500):
         chunk = [i.hex for i in aggregate_ids[start : start + 500]]
-        statement = query.format(events=recorder.events_table_name, ids=",".join("?" * len(chunk)))
+        ids = f"IN ({','.join('?' * len(chunk))})"
+        statement = query.format(events=recorder.events_table_name, ids=ids)
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, chunk)
             rows += cursor.fetchall()
