@@ -113,7 +113,8 @@ class Tx:
     def _copy_many(
         self, table: str, columns: str, tail: str, rows: Sequence[Sequence[Any]]
     ) -> None:
-        """INSERT many rows through a temporary table that COPY fills (in the rows' order)."""
+        """INSERT many rows by COPY: straight into the table when `_copy_straight` can, else
+        into a temporary table and from there by one `INSERT … SELECT` (in the rows' order)."""
         if _DO_NOTHING.fullmatch(tail) and self._copy_straight(table, columns, rows):
             return
         staging = f"ll_copy_{table}"
@@ -121,9 +122,7 @@ class Tx:
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} "
             "WITH NO DATA"
         )
-        with self._cursor.copy(f"COPY {staging} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        self._copy(f"{staging} ({columns})", rows)
         self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM {staging}{tail}")
         self._cursor.execute(f"DROP TABLE {staging}")
 
@@ -134,14 +133,17 @@ class Tx:
         A row already there undoes it (False): the staging path then skips such rows."""
         self._cursor.execute("SAVEPOINT ll_copy_straight")
         try:
-            with self._cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            self._copy(f"{table} ({columns})", rows)
         except psycopg.errors.UniqueViolation:
             self._cursor.execute("ROLLBACK TO SAVEPOINT ll_copy_straight")
             return False
         self._cursor.execute("RELEASE SAVEPOINT ll_copy_straight")
         return True
+
+    def _copy(self, target: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _column_types(self, table: str) -> dict[str, str]:
         if table not in self._types:

@@ -5,6 +5,7 @@ current identity (`ll_person`, refreshed after each batch; see `identity`).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -203,7 +204,7 @@ def _registered(tx: Tx, event: Registration.Registered, position: int) -> None:
 
 def _amended_acts(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, dict[str, Any]]:
     """The acts the batch corrects or revokes, as they stand before it (kind, content, pins):
-    taken from the batch's own event for an act it registers, the others read in one query.
+    copied from the batch's own event for an act it registers, the others read in one query.
     The corrections then change these copies, so a batch needs no read per correction."""
     amending = (Registration.Corrected, Registration.Revoked)
     targets = {str(e.event.originator_id) for e in envelopes if isinstance(e.event, amending)}
@@ -211,24 +212,20 @@ def _amended_acts(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, dict[str, 
     for envelope in envelopes:
         event, act_id = envelope.event, str(envelope.event.originator_id)
         if isinstance(event, Registration.Registered) and act_id in targets:
-            found[act_id] = {
-                "kind": event.kind,
-                "content": dumps(event.content),
-                "pins": dumps(event.pins),
-            }
+            found[act_id] = copy.deepcopy(
+                {"kind": event.kind, "content": event.content, "pins": event.pins}
+            )
     missing = sorted(targets - found.keys())
     if missing:
         where, params = tx.any_of("act_id", missing)
         query = f"SELECT act_id, kind, content, pins FROM ll_act WHERE {where}"
-        found.update({row["act_id"]: row for row in tx.rows(query, params)})
-    return {
-        act_id: {
-            "kind": act["kind"],
-            "content": json.loads(act["content"]),
-            "pins": json.loads(act["pins"]),
-        }
-        for act_id, act in found.items()
-    }
+        for row in tx.rows(query, params):
+            found[row["act_id"]] = {
+                "kind": row["kind"],
+                "content": json.loads(row["content"]),
+                "pins": json.loads(row["pins"]),
+            }
+    return found
 
 
 def _corrected(
