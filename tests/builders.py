@@ -149,3 +149,15 @@ def a_correction(
         "reason": "sai chính tả",
         "basis": "QĐ 17/2020/UBND",
     }
+
+
+def a_revocation(target: dict[str, Any], decided_on: str = "2021-01-01") -> dict[str, Any]:
+    """A body of `POST /v1/revocations`: a decision declaring the act at `target` (an act's
+    `register`, or just its authority, book and number) void."""
+    return {
+        "target": {k: target[k] for k in ("authority", "book", "number")},
+        "decision": "QĐ 9/2021",
+        "decided_on": decided_on,
+        "authority": "UBND huyện Đông Hưng",
+        "reason": "đăng ký trái luật",
+    }

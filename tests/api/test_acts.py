@@ -16,6 +16,7 @@ from tests.builders import (
     a_marriage,
     a_parentage,
     a_pin,
+    a_revocation,
 )
 
 
@@ -109,13 +110,7 @@ def test_correction_then_stale_correction(api: Api) -> None:
 def test_revocation_flags_the_act_then_is_a_duplicate(api: Api) -> None:
     birth = a_birth(a_pin("M", 1990), "1990-01-01")
     act = accepted(post_act(api.officer, birth))
-    body = {
-        "target": {k: birth["register"][k] for k in ("authority", "book", "number")},
-        "decision": "QĐ 9/2021",
-        "decided_on": "2021-01-01",
-        "authority": "UBND huyện Đông Hưng",
-        "reason": "đăng ký trái luật",
-    }
+    body = a_revocation(birth["register"])
     revoked = api.officer.post("/v1/revocations", json=body)
     assert revoked.status_code == 201, revoked.text
     assert revoked.json()["act_id"] == act["act_id"]
@@ -123,13 +118,7 @@ def test_revocation_flags_the_act_then_is_a_duplicate(api: Api) -> None:
 
 
 def test_revocation_of_an_unknown_act_is_404(api: Api) -> None:
-    body = {
-        "target": {"authority": "034-XA-DONGHOA", "book": "01/1900", "number": "404"},
-        "decision": "QĐ 1",
-        "decided_on": "2021-01-01",
-        "authority": "UBND",
-        "reason": "x",
-    }
+    body = a_revocation({"authority": "034-XA-DONGHOA", "book": "01/1900", "number": "404"})
     is_problem(api.officer.post("/v1/revocations", json=body), 404, "act-not-found")
 
 

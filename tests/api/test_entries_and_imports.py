@@ -132,13 +132,16 @@ def test_the_entry_queue_waits_for_min_position(api: Api) -> None:
     """A data-entry team stages a file and lists the queue at once: with the import's
     position the list already holds its entry."""
     imported = stage(api.approver, a_birth(a_pin("F", 1951), "1951-05-05"))
-    assert isinstance(imported.get("position"), int), imported
+    ledger = api.approver.get("/readyz").json()["ledger_position"]
+    assert imported["position"] == ledger > 0  # nothing else wrote meanwhile
     pending = api.approver.get(
         "/v1/entries", params={"status": "pending", "min_position": imported["position"]}
     )
     assert pending.status_code == 200, pending.text
     assert len(pending.json()["entries"]) == 1
     assert int(pending.headers["X-Ledger-Position"]) >= imported["position"]
+    beyond = {"status": "pending", "min_position": ledger + 1000}  # the parameter is heeded
+    is_problem(api.approver.get("/v1/entries", params=beyond), 422, "position-not-reached")
 
 
 def test_entries_by_status(api: Api) -> None:

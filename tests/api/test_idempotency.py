@@ -4,7 +4,7 @@ another body is a 422; keys belong to one user."""
 from __future__ import annotations
 
 from tests.api.conftest import Api, is_problem, post_act, stage, staged_id
-from tests.builders import a_birth, a_marriage, a_pin
+from tests.builders import a_birth, a_marriage, a_pin, a_revocation
 
 KEY = {"Idempotency-Key": "retry-1"}
 
@@ -46,13 +46,7 @@ def test_keys_are_per_user(api: Api) -> None:
 def test_same_key_on_another_route_is_a_422(api: Api) -> None:
     birth = a_birth(a_pin("M", 1991), "1991-01-01")
     post_act(api.officer, birth, headers=KEY)
-    body = {
-        "target": {"authority": "034-X", "book": "b", "number": "c"},
-        "decision": "d",
-        "decided_on": "2020-01-01",
-        "authority": "e",
-        "reason": "f",
-    }
+    body = a_revocation({"authority": "034-X", "book": "b", "number": "c"})
     is_problem(
         api.officer.post("/v1/revocations", json=body, headers=KEY), 422, "idempotency-key-reused"
     )
