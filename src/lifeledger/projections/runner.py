@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from eventsourcing.persistence import Notification
 
+from lifeledger.collector import rare_collections
 from lifeledger.ledger import Ledger
 from lifeledger.projections.database import Tx, ViewDatabase
 from lifeledger.store import select_notifications
@@ -42,6 +43,12 @@ class Envelope:
     position: int
     event: Any
     topic: str = ""
+    originator: str = field(init=False)
+    """The event's originator id as text: the act's or entry's id in the read models (made
+    once here: several projections and rows need it)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "originator", str(self.event.originator_id))
 
 
 class Projection:
@@ -147,6 +154,7 @@ class Runner:
         skipped when its turn comes), and the planner's statistics are refreshed in a third."""
         total = batches = 0
         with (
+            rare_collections(),
             ThreadPoolExecutor(1, thread_name_prefix="projections-read") as reader,
             ThreadPoolExecutor(1, thread_name_prefix="projections-analyze") as analyzer,
         ):

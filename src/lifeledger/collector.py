@@ -1,0 +1,40 @@
+"""Python's cyclic garbage collector, asked to run rarely while a bulk loop runs.
+
+A catch-up decodes and writes tens of thousands of events a second, each a tree of fresh
+dicts and lists that reference counting frees (they hold no cycles). The collector, which by
+default walks the young objects every 700 allocations, spent a fifth of a catch-up's time
+finding nothing. `rare_collections` raises that count for as long as any bulk loop of the
+process runs (threads may overlap), then puts back what was set before.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+RARE = 100_000
+"""Allocations between two collections of the youngest generation, during a bulk loop."""
+
+
+class _Holders:
+    lock = threading.Lock()
+    count = 0
+    saved = gc.get_threshold()
+
+
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    with _Holders.lock:
+        if _Holders.count == 0:
+            _Holders.saved = gc.get_threshold()
+            gc.set_threshold(max(RARE, _Holders.saved[0]), *_Holders.saved[1:])
+        _Holders.count += 1
+    try:
+        yield
+    finally:
+        with _Holders.lock:
+            _Holders.count -= 1
+            if _Holders.count == 0:
+                gc.set_threshold(*_Holders.saved)
