@@ -19,7 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from lifeledger.store import DatabaseUrl
+from lifeledger.store import DatabaseUrl, holds_long_number
 
 Row = dict[str, Any]
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
@@ -39,6 +39,14 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value, default=str, option=_ORJSON).decode()
     except orjson.JSONEncodeError:
         return _JSON.encode(value)
+
+
+def loads(text: str) -> Any:
+    """The value of JSON text the read models stored, by orjson (the standard library's
+    parser for text holding a number orjson would not read exactly)."""
+    if holds_long_number(text.encode()):
+        return json.loads(text)
+    return orjson.loads(text)
 
 
 _INSERT = re.compile(
@@ -113,8 +121,12 @@ class Tx:
     def _copy_many(
         self, table: str, columns: str, tail: str, rows: Sequence[Sequence[Any]]
     ) -> None:
-        """INSERT many rows by COPY: straight into the table when `_copy_straight` can, else
-        into a temporary table and from there by one `INSERT … SELECT` (in the rows' order)."""
+        """INSERT many rows by COPY: straight into the table for a plain INSERT or when
+        `_copy_straight` can, else into a temporary table and from there by one
+        `INSERT … SELECT` (in the rows' order)."""
+        if not tail.strip():  # a plain INSERT: straight into the table
+            self._copy(f"{table} ({columns})", rows)
+            return
         if _DO_NOTHING.fullmatch(tail) and self._copy_straight(table, columns, rows):
             return
         staging = f"ll_copy_{table}"

@@ -27,7 +27,8 @@ from lifeledger.domain.acts import get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.registration import Registration, set_path
-from lifeledger.projections.database import Row, Tx, dumps
+from lifeledger.projections.database import Row, Tx, dumps, loads
+from lifeledger.projections.runner import Envelope
 
 Fact = dict[str, Any]
 IDENTITY_FIELDS = (
@@ -79,18 +80,19 @@ def fact(pin: str, role: str, act: Row, content: dict[str, Any]) -> Fact:
     }
 
 
-def facts_of_event(event: Registration.Registered, position: int) -> dict[str, Fact]:
+def facts_of_event(envelope: Envelope) -> dict[str, Fact]:
     """The facts a newly registered act adds, by PIN (acts that describe nobody add none)."""
+    event: Registration.Registered = envelope.event
     if event.kind in NOT_DESCRIBING:
         return {}
     ref = event.reference
     act = {
-        "act_id": str(event.originator_id),
+        "act_id": envelope.originator,
         "kind": event.kind,
         "fact_date": event.occurred_on,
         "fact_sort": fact_sort(event.occurred_on),
         "registered_on": ref["registered_on"],
-        "position": position,
+        "position": envelope.position,
         "authority": ref["authority"],
         "book": ref["book"],
         "number": ref["number"],
@@ -138,7 +140,7 @@ def person_in(content: dict[str, Any], pin: str) -> dict[str, Any] | None:
 
 def identity(pin: str, acts: list[Row]) -> dict[str, Any]:
     """Who the person is, from their acts (rows with `content`)."""
-    return fold_identity(pin, [fact(pin, a["role"], a, json.loads(a["content"])) for a in acts])
+    return fold_identity(pin, [fact(pin, a["role"], a, loads(a["content"])) for a in acts])
 
 
 def fold_identity(pin: str, facts: Iterable[Fact]) -> dict[str, Any]:
@@ -239,9 +241,9 @@ def _undo_later_corrections(tx: Tx, acts: list[Row], as_of: str) -> None:
     for act in acts:
         if act["original"] is None:  # never corrected: the content is the original
             continue
-        content = json.loads(act["original"])
+        content = loads(act["original"])
         for change in applied.get(act["act_id"], []):
-            set_path(content, change["field"], json.loads(change["after"]))
+            set_path(content, change["field"], loads(change["after"]))
         act["content"] = json.dumps(content)
 
 
@@ -256,8 +258,8 @@ class Changes:
     reread: set[str] = field(default_factory=set)
     stored: dict[str, Row] = field(default_factory=dict)  # the persons' rows before the batch
 
-    def add(self, event: Registration.Registered, position: int) -> None:
-        for pin, each in facts_of_event(event, position).items():
+    def add(self, envelope: Envelope) -> None:
+        for pin, each in facts_of_event(envelope).items():
             self.added[pin].append(each)
 
     def read_stored(self, tx: Tx, pins: list[str]) -> None:
@@ -281,24 +283,34 @@ def refresh(tx: Tx, changes: Changes, position: int) -> None:
         stored = changes.stored.get(pin)
         if pin in changes.reread:
             described = [a for a in acts.get(pin, []) if a["kind"] not in NOT_DESCRIBING]
-            sources = sources_of(
-                fact(pin, a["role"], a, json.loads(a["content"])) for a in described
-            )
+            sources = sources_of(fact(pin, a["role"], a, loads(a["content"])) for a in described)
         else:
-            sources = json.loads(stored["sources"]) if stored else sources_of([])
+            sources = loads(stored["sources"]) if stored else sources_of([])
             changed = [weigh(sources, each) for each in changes.added[pin]]
             if stored and not any(changed):
                 continue
         rows.append(_person_row(pin, sources, position))
     _rewrite_words(tx, changes.stored, rows)
-    _write_people(tx, rows)
+    _write_people(tx, [row for row in rows if row[0] not in changes.stored], new=True)
+    _write_people(tx, [row for row in rows if row[0] in changes.stored], new=False)
 
 
-def _write_people(tx: Tx, rows: list[tuple[Any, ...]]) -> None:
+PERSON_INSERT = (
+    "INSERT INTO ll_person (pin, full_name, name_folded, family_name, given_name, sex, "
+    "birth_date, birth_year, province, status, death_date, sources, position) "
+    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+)
+
+
+def _write_people(tx: Tx, rows: list[tuple[Any, ...]], new: bool) -> None:
+    """Insert the persons the table did not hold when the batch read them (most, in a
+    catch-up: a plain INSERT of many rows is copied straight into the table, see `Tx`), update
+    the others. The batch holds its projection's position, so no one else writes them."""
+    if new:
+        tx.executemany(PERSON_INSERT, rows)
+        return
     tx.executemany(
-        "INSERT INTO ll_person (pin, full_name, name_folded, family_name, given_name, sex, "
-        "birth_date, birth_year, province, status, death_date, sources, position) "
-        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (pin) DO UPDATE SET "
+        PERSON_INSERT + "ON CONFLICT (pin) DO UPDATE SET "
         "full_name = excluded.full_name, name_folded = excluded.name_folded, "
         "family_name = excluded.family_name, given_name = excluded.given_name, "
         "sex = excluded.sex, birth_date = excluded.birth_date, birth_year = excluded.birth_year,"

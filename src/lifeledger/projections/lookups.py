@@ -3,12 +3,11 @@ registration book, the statistics, and the staged-entry queues."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from lifeledger.projections.database import Row, Tx
+from lifeledger.projections.database import Row, Tx, loads
 
 ENTRY_STATUSES = ("pending", "conflict", "approved", "rejected")
 OPEN_ENTRIES = ("pending", "conflict")
@@ -27,7 +26,7 @@ def registration(tx: Tx, authority: str, book: str, number: str) -> dict[str, An
         "SELECT pin, role FROM ll_act_person WHERE act_id = %s ORDER BY role, pin",
         (act["act_id"],),
     )
-    content = json.loads(act["content"])
+    content = loads(act["content"])
     return {
         "act_id": act["act_id"],
         "kind": act["kind"],
@@ -42,13 +41,13 @@ def registration(tx: Tx, authority: str, book: str, number: str) -> dict[str, An
         },
         "occurred_on": act["fact_date"],
         "content": content,
-        "original": json.loads(act["original"]) if act["original"] else content,
-        "source": json.loads(act["source"]),
-        "recorded_by": json.loads(act["recorded_by"]),
+        "original": loads(act["original"]) if act["original"] else content,
+        "source": loads(act["source"]),
+        "recorded_by": loads(act["recorded_by"]),
         "recorded_at": act["recorded_at"],
         "revoked": bool(act["revoked"]),
-        "revocation": json.loads(act["revocation"]) if act["revocation"] else None,
-        "pins": json.loads(act["pins"]),
+        "revocation": loads(act["revocation"]) if act["revocation"] else None,
+        "pins": loads(act["pins"]),
         "persons": persons,
         "position": act["position"],
     }
@@ -159,8 +158,8 @@ def entries(tx: Tx, status: str, limit: int, after: int) -> list[dict[str, Any]]
     return [
         {
             **row,
-            "content": json.loads(row["content"]),
-            "reason": json.loads(row["reason"]) if row["reason"] else None,
+            "content": loads(row["content"]),
+            "reason": loads(row["reason"]) if row["reason"] else None,
         }
         for row in rows
     ]

@@ -9,14 +9,13 @@ registered by that day count, and corrections registered later are undone.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.projections.database import Row, Tx
+from lifeledger.projections.database import Row, Tx, loads
 from lifeledger.projections.identity import counts, fold, identity, load_acts, render
 
 BLOOD = ("mother", "father")
@@ -110,7 +109,7 @@ def _load_known(tx: Tx, rows: Rows, pins: set[str], as_of: str | None) -> None:
         return
     where, params = tx.any_of("pin", sorted(p for p in related | pins if p))
     for row in tx.rows(f"SELECT pin, sources FROM ll_person WHERE {where}", params):
-        person = render(row["pin"], json.loads(row["sources"]))
+        person = render(row["pin"], loads(row["sources"]))
         (rows.people if row["pin"] in pins else rows.known)[row["pin"]] = person
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from lifeledger.domain.acts import get_path
 from lifeledger.projections import documents, graph, lookups, person_view, search
-from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps
+from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps, loads
 from lifeledger.projections.identity import load_acts
 from lifeledger.projections.runner import Runner
 
@@ -163,11 +162,11 @@ class Queries:
 
 
 def _correction(row: Row) -> dict[str, Any]:
-    content = json.loads(row["content"])
+    content = loads(row["content"])
     return {
         "field": row["field"],
-        "before": json.loads(row["before"]),
-        "after": json.loads(row["after"]),
+        "before": loads(row["before"]),
+        "after": loads(row["after"]),
         "kind": content.get("correction_kind"),
         "reason": content.get("reason"),
         "basis": content.get("basis"),
@@ -177,7 +176,7 @@ def _correction(row: Row) -> dict[str, Any]:
             "number": row["number"],
             "registered_on": row["registered_on"],
         },
-        "recorded_by": json.loads(row["recorded_by"]),
+        "recorded_by": loads(row["recorded_by"]),
         "recorded_at": row["recorded_at"],
         "position": row["position"],
     }
@@ -195,15 +194,15 @@ def _timeline_entry(act: Row, corrections: list[dict[str, Any]]) -> dict[str, An
             "number": act["number"],
             "registered_on": act["registered_on"],
         },
-        "source": json.loads(act["source"]),
+        "source": loads(act["source"]),
         "revoked": bool(act["revoked"]),
-        "content": json.loads(act["content"]),
+        "content": loads(act["content"]),
         "corrections": corrections,
     }
 
 
 def _field_histories(act: Row, corrections: list[dict[str, Any]]) -> dict[str, Any]:
-    original = json.loads(act["original"] or act["content"])
+    original = loads(act["original"] or act["content"])
     fields: dict[str, dict[str, Any]] = {}
     for change in corrections:
         history = fields.setdefault(

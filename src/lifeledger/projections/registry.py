@@ -6,7 +6,6 @@ current identity (`ll_person`, refreshed after each batch; see `identity`).
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration, set_path
 from lifeledger.projections import documents, identity
-from lifeledger.projections.database import Tx, ViewDatabase, dumps
+from lifeledger.projections.database import Tx, ViewDatabase, dumps, loads
 from lifeledger.projections.family_edges import (
     move_edge_dates,
     parse_int,
@@ -127,14 +126,14 @@ class RegistryProjection(Projection):
         changes = identity.Changes()
         for envelope in envelopes:
             if isinstance(envelope.event, Registration.Registered):
-                changes.add(envelope.event, envelope.position)
+                changes.add(envelope)
         changes.read_stored(tx, sorted(changes.added))
         amended = _amended_acts(tx, envelopes)
         act_updates: list[Update] = []
         for envelope in envelopes:
             event, position = envelope.event, envelope.position
             if isinstance(event, Registration.Registered):
-                _registered(tx, event, position)
+                _registered(tx, envelope)
             elif isinstance(event, Registration.Corrected):
                 changes.reread.update(_corrected(tx, event, position, amended, act_updates))
             elif isinstance(event, Registration.Revoked):
@@ -164,8 +163,14 @@ Update = tuple[str, Sequence[Any]]
 """An UPDATE of ll_act and its parameters."""
 
 
-def _registered(tx: Tx, event: Registration.Registered, position: int) -> None:
-    act_id, content, ref = str(event.originator_id), event.content, event.reference
+def _registered(tx: Tx, envelope: Envelope) -> None:
+    event: Registration.Registered = envelope.event
+    act_id, position, content, ref = (
+        envelope.originator,
+        envelope.position,
+        event.content,
+        event.reference,
+    )
     tx.defer(
         "ll_act",
         "INSERT INTO ll_act (act_id, kind, authority, book, number, page, province, "
@@ -207,10 +212,10 @@ def _amended_acts(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, dict[str, 
     copied from the batch's own event for an act it registers, the others read in one query.
     The corrections then change these copies, so a batch needs no read per correction."""
     amending = (Registration.Corrected, Registration.Revoked)
-    targets = {str(e.event.originator_id) for e in envelopes if isinstance(e.event, amending)}
+    targets = {e.originator for e in envelopes if isinstance(e.event, amending)}
     found: dict[str, dict[str, Any]] = {}
     for envelope in envelopes:
-        event, act_id = envelope.event, str(envelope.event.originator_id)
+        event, act_id = envelope.event, envelope.originator
         if isinstance(event, Registration.Registered) and act_id in targets:
             found[act_id] = copy.deepcopy(
                 {"kind": event.kind, "content": event.content, "pins": event.pins}
@@ -222,8 +227,8 @@ def _amended_acts(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, dict[str, 
         for row in tx.rows(query, params):
             found[row["act_id"]] = {
                 "kind": row["kind"],
-                "content": json.loads(row["content"]),
-                "pins": json.loads(row["pins"]),
+                "content": loads(row["content"]),
+                "pins": loads(row["pins"]),
             }
     return found
 

@@ -37,16 +37,16 @@ class StatisticsProjection(Projection):
             event = envelope.event
             if isinstance(event, Registration.Registered):
                 key = _key(event)
-                keys.setdefault(str(event.originator_id), key)  # for a revocation that follows
+                keys.setdefault(envelope.originator, key)  # for a revocation that follows
                 tx.defer(
                     "ll_stat_act",
                     "INSERT INTO ll_stat_act (act_id, kind, province, registered_on, source) "
                     "VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-                    (str(event.originator_id), *key),
+                    (envelope.originator, *key),
                 )
                 deltas[key] += 1
             elif isinstance(event, Registration.Revoked):
-                revoked = keys.get(str(event.originator_id))
+                revoked = keys.get(envelope.originator)
                 if revoked is not None:
                     deltas[revoked] -= 1
         tx.executemany(
@@ -68,9 +68,7 @@ def _key(event: Registration.Registered) -> Key:
 
 def _revoked_keys(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, Key]:
     """The cells of the acts the batch revokes that earlier batches counted, in one query."""
-    revoked = sorted(
-        {str(e.event.originator_id) for e in envelopes if isinstance(e.event, Registration.Revoked)}
-    )
+    revoked = sorted({e.originator for e in envelopes if isinstance(e.event, Registration.Revoked)})
     if not revoked:
         return {}
     where, params = tx.any_of("act_id", revoked)
