@@ -239,6 +239,29 @@ def test_a_read_after_a_new_act_never_answers_from_an_older_stored_document(
     assert documents.stored(projections.db, family.an)[1] == projections.runner.position()
 
 
+def test_a_divorce_naming_the_spouses_ends_their_latest_open_marriage(
+    projections: Projections,
+) -> None:
+    """Married, divorced, married again: a divorce that names the spouses (not the marriage)
+    ends the second marriage, in one batch or applied act by act."""
+    husband, wife = a_pin("M", 1970), a_pin("F", 1972)
+    entries = [a_birth(husband, "1970-01-01", "M"), a_birth(wife, "1972-01-01", "F")]
+    first, second = a_marriage(husband, wife, "1995-05-01"), a_marriage(husband, wife, "2005-05-01")
+    by_spouses = a_divorce(second, "2010-02-01")
+    del by_spouses["marriage"]
+    by_spouses["spouses"] = [husband, wife]
+    for entry in [*entries, first, a_divorce(first, "2000-01-01"), second, by_spouses]:
+        projections.ledger.register(entry, OFFICER)
+    for batch in (10_000, 1):
+        projections.runner.batch_size = batch
+        projections.runner.rebuild()
+        spouses = projections.person(husband).data["spouses"]
+        assert [(s["from"], s["to"], s["end_reason"]) for s in spouses] == [
+            ("1995-05-01", "2000-01-01", "divorce"),
+            ("2005-05-01", "2010-02-01", "divorce"),
+        ]
+
+
 def test_an_unknown_pin_reads_as_none(projections: Projections) -> None:
     assert projections.person(a_pin("M", 1990)).data is None
     assert projections.family(a_pin("M", 1990)).data is None

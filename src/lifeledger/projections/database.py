@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import psycopg
@@ -57,6 +57,23 @@ _ROWS_PER_INSERT = 5000
 _ROWS_TO_COPY = 1000
 
 
+class Queue(Protocol):
+    """Where a projection queues its writes: a transaction (`Tx`), or `Writes` kept for one."""
+
+    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None: ...
+
+
+class Writes:
+    """Writes made before their transaction is open (see `Projection.prepare`), in order;
+    `Tx.replay` queues them."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, str, Sequence[Any]]] = []
+
+    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
+        self.queued.append((table, statement, params))
+
+
 class Tx:
     """A transaction on the read models' database.
 
@@ -84,6 +101,11 @@ class Tx:
             queued[-1][1].append(params)
         else:
             queued.append((statement, [params]))
+
+    def replay(self, writes: Writes) -> None:
+        """Queue writes made beforehand, as if deferred now."""
+        for table, statement, params in writes.queued:
+            self.defer(table, statement, params)
 
     def flush(self) -> None:
         """Run the queued writes."""

@@ -7,17 +7,17 @@ from typing import Any
 
 from lifeledger.domain.acts import Reference, get_path
 from lifeledger.domain.registration import Registration
-from lifeledger.projections.database import Tx
+from lifeledger.projections.database import Queue
 
 
-def write_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+def write_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:
     """The edges an act adds to the family graph, if any."""
     handler = _EDGES.get(event.kind)
     if handler is not None:
         handler(tx, event, act_id, registered)
 
 
-def revoke_edges(tx: Tx, act_id: str, revoked_on: str) -> None:
+def revoke_edges(tx: Queue, act_id: str, revoked_on: str) -> None:
     """A revoked act's edges stop counting; a revoked divorce or end reopens what it ended."""
     for table in ("ll_parent", "ll_couple", "ll_guardianship"):
         tx.defer(
@@ -39,7 +39,7 @@ def revoke_edges(tx: Tx, act_id: str, revoked_on: str) -> None:
     )
 
 
-def move_edge_dates(tx: Tx, kind: str, act_id: str, fact_date: str | None) -> None:
+def move_edge_dates(tx: Queue, kind: str, act_id: str, fact_date: str | None) -> None:
     """A corrected date of a marriage or divorce moves the couple's interval too."""
     if fact_date is None:
         return
@@ -59,7 +59,7 @@ def parse_int(value: Any) -> int | None:
     return int(value) if value not in (None, "") and str(value).isdigit() else None
 
 
-def _birth_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+def _birth_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:
     child = str(get_path(event.content, "child.pin"))
     for role in ("mother", "father"):
         parent = event.content.get(role)
@@ -67,7 +67,9 @@ def _birth_edges(tx: Tx, event: Registration.Registered, act_id: str, registered
             _parent_edge(tx, act_id, role, "birth", child, parent, registered)
 
 
-def _parentage_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+def _parentage_edges(
+    tx: Queue, event: Registration.Registered, act_id: str, registered: str
+) -> None:
     child = str(get_path(event.content, "child.pin"))
     kind = "adoption" if event.kind == "adoption" else "recognition"
     role = str(event.content.get("role"))
@@ -75,7 +77,13 @@ def _parentage_edges(tx: Tx, event: Registration.Registered, act_id: str, regist
 
 
 def _parent_edge(
-    tx: Tx, act_id: str, role: str, kind: str, child: str, parent: dict[str, Any], registered: str
+    tx: Queue,
+    act_id: str,
+    role: str,
+    kind: str,
+    child: str,
+    parent: dict[str, Any],
+    registered: str,
 ) -> None:
     year = parent.get("birth_year") or str(parent.get("birth_date") or "")[:4] or None
     tx.defer(
@@ -96,7 +104,9 @@ def _parent_edge(
     )
 
 
-def _marriage_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+def _marriage_edges(
+    tx: Queue, event: Registration.Registered, act_id: str, registered: str
+) -> None:
     a, b = (str(get_path(event.content, f"spouses.{i}.pin")) for i in (0, 1))
     tx.defer(
         "ll_couple",
@@ -106,35 +116,29 @@ def _marriage_edges(tx: Tx, event: Registration.Registered, act_id: str, registe
     )
 
 
-def _divorce_edges(tx: Tx, event: Registration.Registered, act_id: str, registered: str) -> None:
+def _divorce_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:
+    """The divorce ends the marriage it names, else the couple's latest marriage still open
+    (found by the UPDATE itself, so the write needs no read and can be prepared)."""
+    end = (
+        "UPDATE ll_couple SET divorce_act = %s, divorced_on = %s, divorce_registered_on = %s, "
+        "annulment = %s WHERE act_id = "
+    )
+    ended = (act_id, event.occurred_on, registered, int(bool(event.content.get("annulment"))))
     if isinstance(event.content.get("marriage"), dict):
         marriage = str(Reference.at(event.content, "marriage").act_id)
-    else:
-        a, b = event.pins[0], event.pins[-1]
-        row = tx.row(
-            "SELECT act_id FROM ll_couple WHERE ((a = %s AND b = %s) OR (a = %s AND b = %s)) "
-            "AND divorce_act IS NULL AND revoked = 0 ORDER BY since DESC",
-            (a, b, b, a),
-        )
-        if row is None:
-            return
-        marriage = row["act_id"]
+        tx.defer("ll_couple", end + "%s", (*ended, marriage))
+        return
+    a, b = event.pins[0], event.pins[-1]
     tx.defer(
         "ll_couple",
-        "UPDATE ll_couple SET divorce_act = %s, divorced_on = %s, divorce_registered_on = %s, "
-        "annulment = %s WHERE act_id = %s",
-        (
-            act_id,
-            event.occurred_on,
-            registered,
-            int(bool(event.content.get("annulment"))),
-            marriage,
-        ),
+        end + "(SELECT act_id FROM ll_couple WHERE ((a = %s AND b = %s) OR (a = %s AND b = %s)) "
+        "AND divorce_act IS NULL AND revoked = 0 ORDER BY since DESC LIMIT 1)",
+        (*ended, a, b, b, a),
     )
 
 
 def _guardianship_edges(
-    tx: Tx, event: Registration.Registered, act_id: str, registered: str
+    tx: Queue, event: Registration.Registered, act_id: str, registered: str
 ) -> None:
     ward = str(get_path(event.content, "ward.pin"))
     guardian = str(get_path(event.content, "guardian.pin"))

@@ -258,8 +258,9 @@ class Changes:
     reread: set[str] = field(default_factory=set)
     stored: dict[str, Row] = field(default_factory=dict)  # the persons' rows before the batch
 
-    def add(self, envelope: Envelope) -> None:
-        for pin, each in facts_of_event(envelope).items():
+    def add(self, facts: dict[str, Fact]) -> None:
+        """Count the facts one new act adds (see `facts_of_event`)."""
+        for pin, each in facts.items():
             self.added[pin].append(each)
 
     def read_stored(self, tx: Tx, pins: list[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from lifeledger.commands import FACT_FIELDS
@@ -15,7 +16,7 @@ from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration, set_path
 from lifeledger.projections import documents, identity
-from lifeledger.projections.database import Tx, ViewDatabase, dumps, loads
+from lifeledger.projections.database import Queue, Tx, ViewDatabase, Writes, dumps, loads
 from lifeledger.projections.family_edges import (
     move_edge_dates,
     parse_int,
@@ -120,26 +121,43 @@ class RegistryProjection(Projection):
         "lifeledger.domain.entry:StagedEntry.",
     )
 
-    def apply_batch(self, tx: Tx, envelopes: Sequence[Envelope]) -> None:
+    def prepare(self, envelopes: Sequence[Envelope]) -> Prepared:
+        """What the batch's new acts and staged entries write and say about their persons:
+        these need nothing from the database (corrections and revocations do)."""
+        prepared = Prepared()
+        for envelope in envelopes:
+            event, writes = envelope.event, Writes()
+            if isinstance(event, Registration.Registered):
+                prepared.facts[envelope.position] = identity.facts_of_event(envelope)
+                _registered(writes, envelope)
+            elif isinstance(event, ENTRY_EVENTS):
+                _entry(writes, event, envelope.position)
+            else:
+                continue
+            prepared.writes[envelope.position] = writes
+        return prepared
+
+    def apply_batch(
+        self, tx: Tx, envelopes: Sequence[Envelope], prepared: Prepared | None = None
+    ) -> None:
         """Write the batch's rows, then refresh the persons it touched (their stored rows are
         read first, before any write is queued)."""
+        if prepared is None:  # e.g. a batch applied without the runner
+            prepared = self.prepare(envelopes)
         changes = identity.Changes()
         for envelope in envelopes:
-            if isinstance(envelope.event, Registration.Registered):
-                changes.add(envelope)
+            changes.add(prepared.facts.get(envelope.position, {}))
         changes.read_stored(tx, sorted(changes.added))
         amended = _amended_acts(tx, envelopes)
         act_updates: list[Update] = []
         for envelope in envelopes:
             event, position = envelope.event, envelope.position
-            if isinstance(event, Registration.Registered):
-                _registered(tx, envelope)
+            if position in prepared.writes:
+                tx.replay(prepared.writes[position])
             elif isinstance(event, Registration.Corrected):
                 changes.reread.update(_corrected(tx, event, position, amended, act_updates))
             elif isinstance(event, Registration.Revoked):
                 changes.reread.update(_revoked(tx, event, amended, act_updates))
-            elif isinstance(event, ENTRY_EVENTS):
-                _entry(tx, event, position)
         # After all the batch's new acts (so they go in as one INSERT): an update only ever
         # touches an act registered before it.
         for statement, params in act_updates:
@@ -157,13 +175,22 @@ class RegistryProjection(Projection):
         return documents.refresh(db)
 
 
+@dataclass
+class Prepared:
+    """A batch's new acts and entries, prepared (see `RegistryProjection.prepare`): by
+    position, the facts each act adds about its persons and the writes of each."""
+
+    facts: dict[int, dict[str, identity.Fact]] = field(default_factory=dict)
+    writes: dict[int, Writes] = field(default_factory=dict)
+
+
 # Acts
 
 Update = tuple[str, Sequence[Any]]
 """An UPDATE of ll_act and its parameters."""
 
 
-def _registered(tx: Tx, envelope: Envelope) -> None:
+def _registered(tx: Queue, envelope: Envelope) -> None:
     event: Registration.Registered = envelope.event
     act_id, position, content, ref = (
         envelope.originator,
@@ -307,7 +334,7 @@ def _revoked(
 # Staged entries (the approval and conflict queues)
 
 
-def _entry(tx: Tx, event: Any, position: int) -> None:
+def _entry(tx: Queue, event: Any, position: int) -> None:
     entry_id = str(event.originator_id)
     if isinstance(event, StagedEntry.Staged):
         ref = Reference.at(event.content, "register")

@@ -51,6 +51,20 @@ class Envelope:
         object.__setattr__(self, "originator", str(self.event.originator_id))
 
 
+@dataclass
+class Batch:
+    """Notifications read in one go, the events among them that some projection reads, and
+    what each projection prepared of them (see `Projection.prepare`)."""
+
+    notifications: list[Notification]
+    envelopes: list[Envelope]
+    prepared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def last(self) -> int:
+        return self.notifications[-1].id
+
+
 class Projection:
     """A read model: its tables, and how a batch of events changes them."""
 
@@ -71,8 +85,15 @@ class Projection:
     def wants(self, topic: str) -> bool:
         return not self.topics or topic.startswith(tuple(self.topics))
 
-    def apply_batch(self, tx: Tx, envelopes: Sequence[Envelope]) -> None:
-        """Apply a batch of events, in order, within the batch's transaction."""
+    def prepare(self, envelopes: Sequence[Envelope]) -> Any:
+        """The part of applying a batch that needs no database (the rows its new acts insert,
+        say), done while the batch before is applied and handed to `apply_batch` (the runner
+        reads and decodes one batch ahead, in a thread of its own). None: nothing to do."""
+        return None
+
+    def apply_batch(self, tx: Tx, envelopes: Sequence[Envelope], prepared: Any = None) -> None:
+        """Apply a batch of events, in order, within the batch's transaction; `prepared` is what
+        `prepare` made of these envelopes or of more (None: not prepared)."""
         raise NotImplementedError
 
     def when_idle(self, db: ViewDatabase) -> int:
@@ -161,13 +182,13 @@ class Runner:
             upcoming = reader.submit(self._read, self.position() + 1)
             analyzed: Future[None] = analyzer.submit(lambda: None)
             while True:
-                notifications, envelopes = upcoming.result()
-                if not notifications:
+                batch = upcoming.result()
+                if not batch.notifications:
                     analyzed.result()
                     return total
-                upcoming = reader.submit(self._read, notifications[-1].id + 1)
-                self._apply(notifications[-1].id, envelopes)
-                total += len(notifications)
+                upcoming = reader.submit(self._read, batch.last + 1)
+                self._apply(batch)
+                total += len(batch.notifications)
                 batches += 1
                 if batches & (batches - 1) == 0:  # 1, 2, 4, 8…: while the tables grow fast
                     analyzed.result()
@@ -204,29 +225,35 @@ class Runner:
         """One batch for each projection that is behind; returns how many events it covered
         (0: every projection is at the ledger's position). Events another runner applied
         meanwhile are skipped, never applied twice."""
-        notifications, envelopes = self._read(self.position() + 1)
-        if notifications:
-            self._apply(notifications[-1].id, envelopes)
-        return len(notifications)
+        batch = self._read(self.position() + 1)
+        if batch.notifications:
+            self._apply(batch)
+        return len(batch.notifications)
 
-    def _read(self, start: int) -> tuple[list[Notification], list[Envelope]]:
+    def _read(self, start: int) -> Batch:
+        """The next batch: its events decoded, and what each projection prepares of them."""
         notifications = select_notifications(self.ledger.recorder, start, self.batch_size)
-        return notifications, self._envelopes(notifications)
+        envelopes = self._envelopes(notifications)
+        prepared = {
+            p.name: p.prepare([e for e in envelopes if p.wants(e.topic)]) for p in self.projections
+        }
+        return Batch(notifications, envelopes, prepared)
 
-    def _apply(self, last: int, envelopes: list[Envelope]) -> None:
+    def _apply(self, batch: Batch) -> None:
         """Each projection applies the batch in its own transaction, the others in threads
         of their own (one waits on the database while another computes)."""
         first, *others = self.projections
-        running = [self._helpers.submit(self._apply_batch, p, envelopes, last) for p in others]
-        self._apply_batch(first, envelopes, last)
+        running = [self._helpers.submit(self._apply_batch, p, batch) for p in others]
+        self._apply_batch(first, batch)
         for each in running:
             each.result()
         with self.applied:
             self.applied.notify_all()
 
-    def _apply_batch(self, projection: Projection, envelopes: list[Envelope], last: int) -> int:
-        """Apply the events after the projection's position and move the position to `last`,
-        in one transaction; returns the position it had."""
+    def _apply_batch(self, projection: Projection, batch: Batch) -> int:
+        """Apply the events after the projection's position and move the position to the
+        batch's last, in one transaction; returns the position it had."""
+        last = batch.last
         with self.db.transaction(lock=True) as tx:
             row = tx.row(
                 "SELECT position FROM ll_tracking WHERE name = %s"
@@ -236,8 +263,8 @@ class Runner:
             done = int(row["position"]) if row else 0
             if done >= last:
                 return done
-            todo = [e for e in envelopes if e.position > done and projection.wants(e.topic)]
-            projection.apply_batch(tx, todo)
+            todo = [e for e in batch.envelopes if e.position > done and projection.wants(e.topic)]
+            projection.apply_batch(tx, todo, batch.prepared.get(projection.name))
             tx.execute(
                 "UPDATE ll_tracking SET position = %s WHERE name = %s", (last, projection.name)
             )

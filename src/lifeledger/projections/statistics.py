@@ -28,7 +28,7 @@ class StatisticsProjection(Projection):
     ddl = DDL
     topics = ("lifeledger.domain.registration:Registration.",)
 
-    def apply_batch(self, tx: Tx, envelopes: Sequence[Envelope]) -> None:
+    def apply_batch(self, tx: Tx, envelopes: Sequence[Envelope], prepared: Any = None) -> None:
         """Count the batch's acts in memory, then add each cell's change once (a cell an act
         was added to and revoked from in one batch is kept at 0, as across two batches)."""
         deltas: Counter[Key] = Counter()
