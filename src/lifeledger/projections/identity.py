@@ -45,6 +45,7 @@ IDENTITY_FIELDS = (
 )
 NOT_DESCRIBING = ("correction", "divorce")
 WORD = re.compile(r"[a-z0-9]+")
+IDENTITY_KEYS = frozenset(IDENTITY_FIELDS)
 PERSON_KEYS = ("child", "deceased", "parent", "ward", "guardian", "mother", "father")
 
 
@@ -68,15 +69,23 @@ def counts(row: Row, as_of: str | None, registered: str = "registered_on") -> bo
 
 def fact(pin: str, role: str, act: Row, content: dict[str, Any]) -> Fact:
     """What one act says about one person (`act` has the ll_act columns it needs)."""
-    person = person_in(content, pin) or {}
+    order = [act["fact_sort"], act["registered_on"], act["position"]]
+    ref = [act["authority"], act["book"], act["number"], act["registered_on"]]
+    return _fact(act["kind"], role, act["fact_date"], order, ref, person_in(content, pin) or {})
+
+
+def _fact(
+    kind: str, role: str, on: str, order: list[Any], ref: list[Any], person: dict[str, Any]
+) -> Fact:
     return {
-        "act": act["act_id"],
-        "kind": act["kind"],
+        "kind": kind,
         "role": role,
-        "on": act["fact_date"],
-        "order": [act["fact_sort"], act["registered_on"], act["position"]],
-        "ref": [act["authority"], act["book"], act["number"], act["registered_on"]],
-        "person": {k: person[k] for k in IDENTITY_FIELDS if person.get(k) not in (None, "")},
+        "on": on,
+        "order": order,
+        "ref": ref,
+        "person": {
+            k: v for k, v in person.items() if k in IDENTITY_KEYS and v is not None and v != ""
+        },
     }
 
 
@@ -86,18 +95,13 @@ def facts_of_event(envelope: Envelope) -> dict[str, Fact]:
     if event.kind in NOT_DESCRIBING:
         return {}
     ref = event.reference
-    act = {
-        "act_id": envelope.originator,
-        "kind": event.kind,
-        "fact_date": event.occurred_on,
-        "fact_sort": fact_sort(event.occurred_on),
-        "registered_on": ref["registered_on"],
-        "position": envelope.position,
-        "authority": ref["authority"],
-        "book": ref["book"],
-        "number": ref["number"],
+    on, registered = event.occurred_on, ref["registered_on"]
+    order = [fact_sort(on), registered, envelope.position]  # shared: facts are only read
+    where = [ref["authority"], ref["book"], ref["number"], registered]
+    return {
+        pin: _fact(event.kind, role, on, order, where, person)
+        for pin, role, person in persons_of(event)
     }
-    return {pin: fact(pin, role, act, event.content) for pin, role in roles(event)}
 
 
 @lru_cache(maxsize=65536)
@@ -106,25 +110,30 @@ def fact_sort(occurred_on: str) -> str:
     return PartialDate.parse(occurred_on).earliest.isoformat()
 
 
-PIN_PATHS = {
-    kind: [(f"{path}.pin", path.split(".")[0].rstrip("s")) for path in paths]
+PERSON_NODES = {
+    kind: [(path, path.split(".")[0].rstrip("s")) for path in paths]
     for kind, paths in PERSON_PATHS.items()
 }
-"""Where each kind of act gives a person's PIN, and the person's role."""
+"""Where each kind of act describes a person, and the person's role."""
+
+
+def persons_of(event: Registration.Registered) -> list[tuple[str, str, dict[str, Any]]]:
+    """(PIN, role, what the act says of them) for each person the act describes."""
+    found = []
+    for path, role in PERSON_NODES.get(event.kind, ()):
+        node = get_path(event.content, path)
+        if isinstance(node, dict) and node.get("pin"):
+            found.append((str(node["pin"]), role, node))
+    return found
 
 
 def roles(event: Registration.Registered) -> list[tuple[str, str]]:
     """(PIN, role) for each person the act concerns."""
-    found = []
-    for path, role in PIN_PATHS.get(event.kind, ()):
-        pin = get_path(event.content, path)
-        if pin:
-            found.append((str(pin), role))
     if event.kind == "divorce":
-        found = [(pin, "spouse") for pin in event.pins]
+        return [(pin, "spouse") for pin in event.pins]
     if event.kind == "correction":
-        found = [(pin, "subject") for pin in event.pins]
-    return found
+        return [(pin, "subject") for pin in event.pins]
+    return [(pin, role) for pin, role, _ in persons_of(event)]
 
 
 def person_in(content: dict[str, Any], pin: str) -> dict[str, Any] | None:
@@ -164,16 +173,18 @@ def sources_of(facts: Iterable[Fact]) -> Sources:
 def weigh(sources: Sources, each: Fact) -> bool:
     """Let one more fact count; True when it changed what the identity stands on."""
     changed = False
-    if each["kind"] not in NOT_DESCRIBING:
-        rank = [int(_own_birth(each)), *each["order"]]
+    kind, order = each["kind"], each["order"]
+    own_birth = _own_birth(each)
+    if kind not in NOT_DESCRIBING:
+        rank, fields = [int(own_birth), *order], sources["fields"]
         for key, value in each["person"].items():
-            held = sources["fields"].get(key)
+            held = fields.get(key)
             if held is None or rank > held[0]:
-                sources["fields"][key], changed = [rank, value], True
-    for kind, wanted in (("birth", _own_birth(each)), ("death", each["kind"] == "death")):
-        first = sources[kind]
-        if wanted and (first is None or each["order"] < first["order"]):
-            sources[kind] = {"on": each["on"], "order": each["order"], "ref": each["ref"]}
+                fields[key], changed = [rank, value], True
+    for which, wanted in (("birth", own_birth), ("death", kind == "death")):
+        first = sources[which]
+        if wanted and (first is None or order < first["order"]):
+            sources[which] = {"on": each["on"], "order": order, "ref": each["ref"]}
             changed = True
     return changed
 
