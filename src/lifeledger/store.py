@@ -167,7 +167,11 @@ class EventTranscoder(JSONTranscoder):
         value = orjson.loads(data)
         if type(value) is not dict:
             return self._revive(value)
-        marked = [key for key, item in value.items() if _marked(item)]
+        marked = [
+            key
+            for key, item in value.items()
+            if type(item) is dict and len(item) == 2 and "_type_" in item and "_data_" in item
+        ]
         if len(marked) != data.count(MARKER):  # some are nested: walk the whole tree
             return self._revive(value)
         for key in marked:  # the usual case: the event's timestamp alone
@@ -189,10 +193,6 @@ class EventTranscoder(JSONTranscoder):
             if transcoding is not None:
                 return transcoding.decode(value["_data_"])
         return value
-
-
-def _marked(item: Any) -> bool:
-    return type(item) is dict and len(item) == 2 and "_type_" in item and "_data_" in item
 
 
 def create_database(url: str) -> None:

@@ -89,8 +89,9 @@ def _fact(
     }
 
 
-def facts_of_event(envelope: Envelope) -> dict[str, Fact]:
-    """The facts a newly registered act adds, by PIN (acts that describe nobody add none)."""
+def facts_of_event(envelope: Envelope, described: Described) -> dict[str, Fact]:
+    """The facts a newly registered act adds, by PIN (acts that describe nobody add none);
+    `described` is what `persons_of` found in it."""
     event: Registration.Registered = envelope.event
     if event.kind in NOT_DESCRIBING:
         return {}
@@ -99,8 +100,7 @@ def facts_of_event(envelope: Envelope) -> dict[str, Fact]:
     order = [fact_sort(on), registered, envelope.position]  # shared: facts are only read
     where = [ref["authority"], ref["book"], ref["number"], registered]
     return {
-        pin: _fact(event.kind, role, on, order, where, person)
-        for pin, role, person in persons_of(event)
+        pin: _fact(event.kind, role, on, order, where, person) for pin, role, person in described
     }
 
 
@@ -117,8 +117,11 @@ PERSON_NODES = {
 """Where each kind of act describes a person, and the person's role."""
 
 
-def persons_of(event: Registration.Registered) -> list[tuple[str, str, dict[str, Any]]]:
-    """(PIN, role, what the act says of them) for each person the act describes."""
+Described = list[tuple[str, str, dict[str, Any]]]
+"""(PIN, role, what the act says of them) for each person an act describes."""
+
+
+def persons_of(event: Registration.Registered) -> Described:
     found = []
     for path, role in PERSON_NODES.get(event.kind, ()):
         node = get_path(event.content, path)
@@ -127,13 +130,13 @@ def persons_of(event: Registration.Registered) -> list[tuple[str, str, dict[str,
     return found
 
 
-def roles(event: Registration.Registered) -> list[tuple[str, str]]:
-    """(PIN, role) for each person the act concerns."""
+def roles(event: Registration.Registered, described: Described) -> list[tuple[str, str]]:
+    """(PIN, role) for each person the act concerns (`described`: see `persons_of`)."""
     if event.kind == "divorce":
         return [(pin, "spouse") for pin in event.pins]
     if event.kind == "correction":
         return [(pin, "subject") for pin in event.pins]
-    return [(pin, role) for pin, role, _ in persons_of(event)]
+    return [(pin, role) for pin, role, _ in described]
 
 
 def person_in(content: dict[str, Any], pin: str) -> dict[str, Any] | None:

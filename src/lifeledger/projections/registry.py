@@ -128,8 +128,9 @@ class RegistryProjection(Projection):
         for envelope in envelopes:
             event, writes = envelope.event, Writes()
             if isinstance(event, Registration.Registered):
-                prepared.facts[envelope.position] = identity.facts_of_event(envelope)
-                _registered(writes, envelope)
+                described = identity.persons_of(event)
+                prepared.facts[envelope.position] = identity.facts_of_event(envelope, described)
+                _registered(writes, envelope, identity.roles(event, described))
             elif isinstance(event, ENTRY_EVENTS):
                 _entry(writes, event, envelope.position)
             else:
@@ -190,7 +191,7 @@ Update = tuple[str, Sequence[Any]]
 """An UPDATE of ll_act and its parameters."""
 
 
-def _registered(tx: Queue, envelope: Envelope) -> None:
+def _registered(tx: Queue, envelope: Envelope, roles: list[tuple[str, str]]) -> None:
     event: Registration.Registered = envelope.event
     act_id, position, content, ref = (
         envelope.originator,
@@ -224,7 +225,7 @@ def _registered(tx: Queue, envelope: Envelope) -> None:
             position,
         ),
     )
-    for pin, role in identity.roles(event):
+    for pin, role in roles:
         tx.defer(
             "ll_act_person",
             "INSERT INTO ll_act_person (pin, act_id, role) VALUES (%s,%s,%s) "

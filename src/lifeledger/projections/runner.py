@@ -125,6 +125,7 @@ class Runner:
         self.projections = list(projections)
         self.batch_size = batch_size
         self.applied = threading.Condition()
+        self._wanted_topics: dict[str, bool] = {}
         self._helpers = ThreadPoolExecutor(
             max(1, len(self.projections) - 1), thread_name_prefix="projections"
         )
@@ -280,8 +281,15 @@ class Runner:
         return [
             Envelope(n.id, to_domain_event(n), n.topic)
             for n in notifications
-            if any(p.wants(n.topic) for p in self.projections)
+            if self._wanted(n.topic)
         ]
+
+    def _wanted(self, topic: str) -> bool:
+        """Does some projection read events of this topic? (Remembered: a log holds few.)"""
+        wanted = self._wanted_topics.get(topic)
+        if wanted is None:
+            wanted = self._wanted_topics[topic] = any(p.wants(topic) for p in self.projections)
+        return wanted
 
     def rebuild(
         self,
