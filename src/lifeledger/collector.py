@@ -1,10 +1,12 @@
 """Python's cyclic garbage collector, asked to run rarely while a bulk loop runs.
 
-A catch-up decodes and writes tens of thousands of events a second, each a tree of fresh
-dicts and lists that reference counting frees (they hold no cycles). The collector, which by
-default walks the young objects every 700 allocations, spent a fifth of a catch-up's time
-finding nothing. `rare_collections` raises that count for as long as any bulk loop of the
-process runs (threads may overlap), then puts back what was set before.
+A catch-up decodes and writes tens of thousands of events a second, an import validates and
+saves thousands of entries, each a tree of fresh dicts and lists that reference counting
+frees (they hold no cycles). The collector, which by default walks the young objects every
+700 allocations, spent a fifth of a catch-up's time finding nothing (and, over the large heap
+of the aggregates an import keeps, a quarter of an import's). `rare_collections` raises that
+count for as long as any bulk loop of the process runs (threads may overlap: an import and the
+projections' catch-up in one API process), then puts back what was set before.
 """
 
 from __future__ import annotations

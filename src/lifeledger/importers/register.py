@@ -11,7 +11,6 @@ after a crash finds what was saved as duplicates and goes on.
 from __future__ import annotations
 
 import csv
-import gc
 import gzip
 import hashlib
 import io
@@ -20,12 +19,12 @@ import pickle
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from lifeledger.collector import rare_collections
 from lifeledger.commands import Recorder
 from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
 from lifeledger.domain.dates import PartialDate
@@ -89,7 +88,7 @@ def import_files(
     """Import register exports into the ledger: recorded at once when `approve_as` names the
     approving user, else staged for a second user's approval."""
     summary, out = ImportSummary(), Report(report)
-    with tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp, _young_collections():
+    with tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp, rare_collections():
         staging = _SortedLines(Path(tmp) / "lines.db")
         for line in _read_all(paths):
             summary.lines += 1
@@ -108,25 +107,10 @@ def import_files(
                 if outcome.error is not None and outcome.status in (REJECTED, CONFLICT):
                     out.write(line, outcome.status, outcome.error, act.content)
             done += len(batch)
-            gc.collect(1)
             if progress:
                 progress(done, total)
         staging.close()
     return summary
-
-
-@contextmanager
-def _young_collections() -> Iterator[None]:
-    """Pause the cyclic collector's automatic passes; the import collects the young objects
-    once per batch. The aggregates the ledger keeps between batches make the heap large, and
-    the automatic passes over it took about a quarter of an import's time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _save(
