@@ -28,7 +28,7 @@ class Projections(Queries):
         self.db = ViewDatabase(ledger.settings.database_url, pool_size=ledger.settings.pool_size)
         # Batches of events per transaction: large on PostgreSQL (throughput); smaller on
         # SQLite, where a batch holds the one write lock that the ledger's writers wait for.
-        size = batch_size or (10_000 if self.db.postgres else 2_000)
+        size = batch_size or (20_000 if self.db.postgres else 2_000)
         projections = [RegistryProjection(), StatisticsProjection()]
         self.runner = Runner(ledger, self.db, projections, batch_size=size)
         self.follower: Follower | None = None
