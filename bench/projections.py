@@ -1,10 +1,10 @@
 """Projection benchmark on PostgreSQL, with its baselines measured in the same run.
 
 (a) Catch-up: import N generated register entries, then rebuild the read models from zero
-    (--rebuilds times: the median counts, all are shown) and report events/s, next to the eventsourcing library's way of keeping a view: each event
-    decoded and written with its tracking record in a transaction of its own (a
-    `PostgresTrackingRecorder` view that counts events), over the same notifications.
-    Target: ≥ 20,000 events/s.
+    (--rebuilds times: the median counts, all are shown) and report events/s, next to the
+    eventsourcing library's way of keeping a view: each event decoded and written with its
+    tracking record in a transaction of its own (a `PostgresTrackingRecorder` view that
+    counts events), over the same notifications. Target: ≥ 20,000 events/s.
 (b) Lookups: p50/p99 latency of `Queries.person(pin)` (and of family, relationship, search) for
     persons with parents and children, in a read model of --persons persons, next to one
     primary-key SELECT of the same person. The read model is filled by applying generated acts
