@@ -612,6 +612,29 @@ def test_rebuild_from_zero_gives_the_same_rows_as_the_incremental_run(ledger: Le
     rebuilt.close()
 
 
+def test_a_batch_prepared_before_another_runner_applied_part_of_it_applies_the_rest_once(
+    ledger: Ledger,
+) -> None:
+    """A runner reads and prepares its next batch ahead; when another runner has meanwhile
+    applied the first events of it, only the rest is applied, from what was prepared."""
+    ahead = Projections(ledger, batch_size=5000)
+    build_family(ahead)
+    caught_up = dump(ahead)
+    with ahead.db.transaction(lock=True) as tx:  # back to zero, as a rebuild starts
+        for projection in ahead.runner.projections:
+            ahead.runner._reset(tx, projection)
+    batch = ahead.runner._read(1)  # what the reader thread hands over, prepared
+    other = Projections(ledger, batch_size=10)
+    other.runner.run_batch()
+    other.runner.run_batch()  # 20 events in: births, marriages, a person's later acts…
+    assert other.runner.positions()["registry"] == 20
+    ahead.runner._apply(batch)
+    assert ahead.runner.positions()["registry"] == ledger.position()
+    assert dump(ahead) == caught_up
+    ahead.close()
+    other.close()
+
+
 def generated_ledger(settings: Settings, tmp_path: Path, entries: int) -> Ledger:
     export = tmp_path / "generated.jsonl"
     export.write_text(
