@@ -193,12 +193,7 @@ Update = tuple[str, Sequence[Any]]
 
 def _registered(tx: Queue, envelope: Envelope, roles: list[tuple[str, str]]) -> None:
     event: Registration.Registered = envelope.event
-    act_id, position, content, ref = (
-        envelope.originator,
-        envelope.position,
-        event.content,
-        event.reference,
-    )
+    act_id, content, ref = envelope.originator, event.content, event.reference
     tx.defer(
         "ll_act",
         "INSERT INTO ll_act (act_id, kind, authority, book, number, page, province, "
@@ -222,7 +217,7 @@ def _registered(tx: Queue, envelope: Envelope, roles: list[tuple[str, str]]) -> 
             dumps(event.pins),
             dumps(event.recorded_by),
             event.timestamp.isoformat(),
-            position,
+            envelope.position,
         ),
     )
     for pin, role in roles:
