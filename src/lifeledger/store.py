@@ -18,6 +18,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from lifeledger.jsontext import holds_long_number
+
 
 @dataclass(frozen=True)
 class DatabaseUrl:
@@ -120,18 +122,6 @@ class ColumnArrayRecorder(PostgresApplicationRecorder):
             [e.state for e in stored_events],
         )
         curs.execute(self.insert_columns_statement, columns, binary=True)
-
-
-DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-"""Every digit as "0", everything else as " ": a run of digits is then a run of zeros (a
-`bytes.translate` and a substring search: a tenth of the time of a regular expression)."""
-LONG_RUN = b"0" * 19
-
-
-def holds_long_number(data: bytes) -> bool:
-    """Does this JSON hold a run of 19 digits or more (perhaps an integer beyond 64 bits, which
-    orjson would read as a float)?"""
-    return LONG_RUN in data.translate(DIGITS_ONLY)
 
 
 MARKER = b'"_type_"'  # how the library marks an encoded value (see `EventTranscoder`)

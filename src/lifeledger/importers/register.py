@@ -30,6 +30,7 @@ from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import InvalidEntry, LedgerError
 from lifeledger.domain.pin import Pin
+from lifeledger.jsontext import loads
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
 
 STATUSES = ("accepted", "duplicate", "rejected", "conflict")
@@ -126,7 +127,7 @@ def _save(
 
 def _validate(line: Line, report: Report) -> Act | None:
     try:
-        raw = json.loads(line.text) if isinstance(line.text, str) else line.text
+        raw = loads(line.text) if isinstance(line.text, str) else line.text
     except json.JSONDecodeError as error:
         report.write(line, REJECTED, InvalidEntry(f"line {line.number}: not JSON: {error.msg}"))
         return None

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from lifeledger.store import DatabaseUrl, holds_long_number
+from lifeledger.store import DatabaseUrl
 
 Row = dict[str, Any]
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
@@ -39,14 +39,6 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value, default=str, option=_ORJSON).decode()
     except orjson.JSONEncodeError:
         return _JSON.encode(value)
-
-
-def loads(text: str) -> Any:
-    """The value of JSON text the read models stored, by orjson (the standard library's
-    parser for text holding a number orjson would not read exactly)."""
-    if holds_long_number(text.encode()):
-        return json.loads(text)
-    return orjson.loads(text)
 
 
 _INSERT = re.compile(

@@ -27,7 +27,8 @@ from lifeledger.domain.acts import get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.registration import Registration, set_path
-from lifeledger.projections.database import Row, Tx, dumps, loads
+from lifeledger.jsontext import loads
+from lifeledger.projections.database import Row, Tx, dumps
 from lifeledger.projections.runner import Envelope
 
 Fact = dict[str, Any]

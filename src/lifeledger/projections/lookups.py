@@ -7,7 +7,8 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from lifeledger.projections.database import Row, Tx, loads
+from lifeledger.jsontext import loads
+from lifeledger.projections.database import Row, Tx
 
 ENTRY_STATUSES = ("pending", "conflict", "approved", "rejected")
 OPEN_ENTRIES = ("pending", "conflict")

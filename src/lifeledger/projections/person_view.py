@@ -15,7 +15,8 @@ from functools import cached_property
 from typing import Any
 
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.projections.database import Row, Tx, loads
+from lifeledger.jsontext import loads
+from lifeledger.projections.database import Row, Tx
 from lifeledger.projections.identity import counts, fold, identity, load_acts, render
 
 BLOOD = ("mother", "father")

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeledger.domain.acts import get_path
+from lifeledger.jsontext import loads
 from lifeledger.projections import documents, graph, lookups, person_view, search
-from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps, loads
+from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps
 from lifeledger.projections.identity import load_acts
 from lifeledger.projections.runner import Runner
 

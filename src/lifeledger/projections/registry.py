@@ -15,8 +15,9 @@ from lifeledger.domain.acts import Reference, get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration, set_path
+from lifeledger.jsontext import loads
 from lifeledger.projections import documents, identity
-from lifeledger.projections.database import Queue, Tx, ViewDatabase, Writes, dumps, loads
+from lifeledger.projections.database import Queue, Tx, ViewDatabase, Writes, dumps
 from lifeledger.projections.family_edges import (
     move_edge_dates,
     parse_int,

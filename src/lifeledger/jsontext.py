@@ -1,0 +1,34 @@
+"""Reading JSON text fast and exactly: orjson (several times faster than the standard library;
+catch-ups and imports read a great deal of JSON), with the standard library's parser where
+the two would differ: text holding a number orjson would not read exactly, and text orjson
+refuses but the standard library reads (a lone surrogate, NaN), so that what such text
+becomes, or why it is refused, stays as it was."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+"""Every digit as "0", everything else as " ": a run of digits is then a run of zeros (a
+`bytes.translate` and a substring search: a tenth of the time of a regular expression)."""
+LONG_RUN = b"0" * 19
+
+
+def holds_long_number(data: bytes) -> bool:
+    """Does this JSON hold a run of 19 digits or more (perhaps an integer beyond 64 bits, which
+    orjson would read as a float)?"""
+    return LONG_RUN in data.translate(DIGITS_ONLY)
+
+
+def loads(text: str | bytes) -> Any:
+    """The value of JSON text, as `json.loads` gives it (and its error, when it refuses)."""
+    data = text.encode() if isinstance(text, str) else text
+    if not holds_long_number(data):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)

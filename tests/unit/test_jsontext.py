@@ -1,0 +1,46 @@
+"""`jsontext.loads` reads what `json.loads` reads, as it reads it, and refuses what it refuses."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from lifeledger.jsontext import loads
+
+TEXTS = [
+    '{"pin": "034126000003", "name": "Nguyễn Văn Đức", "page": 12, "ok": true, "n": null}',
+    '{"a": 1, "a": 2}',  # the last of a repeated key wins
+    '{"page": 123456789012345678901234, "neg": -9223372036854775809}',  # beyond 64 bits
+    '{"name": "\\ud800"}',  # a lone surrogate: orjson refuses it, check_storable names it
+    '{"x": NaN, "y": Infinity}',
+    "[1e400, 1.5, -0.0, 1e23]",
+    '"x\\u0000y"',
+]
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_reads_as_the_standard_library_reads(text: str) -> None:
+    assert same(loads(text), json.loads(text))
+    assert same(loads(text.encode()), json.loads(text))
+
+
+@pytest.mark.parametrize("text", ['{"a": 1', "not json", '{"a": 1} x', ""])
+def test_refuses_with_the_standard_librarys_error(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as ours:
+        loads(text)
+    with pytest.raises(json.JSONDecodeError) as theirs:
+        json.loads(text)
+    assert str(ours.value) == str(theirs.value)
