@@ -218,21 +218,46 @@ def _event_rows(recorder: PostgresApplicationRecorder, query: str, params: Any) 
         return list(plain.fetchall())
 
 
-def select_notifications(recorder: Any, start: int, limit: int) -> list[Notification]:
-    """The library's `select_notifications` from `start` (on PostgreSQL, read faster)."""
+@dataclass
+class LogPage:
+    """Notifications read in one go: the position of the last (`start` − 1 when none was
+    there), how many were read, and those of the wanted topics."""
+
+    last: int
+    count: int
+    wanted: list[Notification]
+
+
+def read_log(recorder: Any, start: int, limit: int, topics: Sequence[str] = ()) -> LogPage:
+    """Up to `limit` notifications from position `start`, of which those whose topic starts
+    with one of `topics` (all when none is given) come with their events. On PostgreSQL the
+    others' ids and states are not even sent (two thirds of a catch-up's notifications are
+    events no projection reads)."""
     if not isinstance(recorder, PostgresApplicationRecorder):
-        return list(recorder.select_notifications(start=start, limit=limit))
+        page = list(recorder.select_notifications(start=start, limit=limit))
+        wanted = [n for n in page if not topics or n.topic.startswith(tuple(topics))]
+        return LogPage(page[-1].id if page else start - 1, len(page), wanted)
+    patterns = [_like_prefix(topic) for topic in topics] or ["%"]
     rows = _event_rows(
         recorder,
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
-        "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
-        (start, limit),
+        "SELECT notification_id, topic, CASE WHEN wanted THEN originator_id END, "
+        "originator_version, CASE WHEN wanted THEN state END "
+        "FROM (SELECT *, topic LIKE ANY(%s) AS wanted FROM {events} WHERE notification_id >= %s "
+        "ORDER BY notification_id LIMIT %s) AS page ORDER BY notification_id",
+        (patterns, start, limit),
     )
-    return [
-        Notification(id=row[0], originator_id=row[1], originator_version=row[2], topic=row[3],
+    wanted = [
+        Notification(id=row[0], originator_id=row[2], originator_version=row[3], topic=row[1],
                      state=row[4])
         for row in rows
+        if row[4] is not None
     ]  # fmt: skip
+    return LogPage(rows[-1][0] if rows else start - 1, len(rows), wanted)
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for text starting with `text`."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def select_stored_events(recorder: Any, aggregate_ids: list[UUID]) -> list[StoredEvent]:

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import Notification
 
 from lifeledger.collector import rare_collections
 from lifeledger.ledger import Ledger
 from lifeledger.projections.database import Tx, ViewDatabase
-from lifeledger.store import select_notifications
+from lifeledger.store import read_log
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +52,14 @@ class Envelope:
 
 @dataclass
 class Batch:
-    """Notifications read in one go, the events among them that some projection reads, and
-    what each projection prepared of them (see `Projection.prepare`)."""
+    """Notifications read in one go: the position of the last (`count` 0: none was there),
+    the events among them that some projection reads, and what each projection prepared of
+    them (see `Projection.prepare`)."""
 
-    notifications: list[Notification]
+    last: int
+    count: int
     envelopes: list[Envelope]
     prepared: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def last(self) -> int:
-        return self.notifications[-1].id
 
 
 class Projection:
@@ -125,7 +122,9 @@ class Runner:
         self.projections = list(projections)
         self.batch_size = batch_size
         self.applied = threading.Condition()
-        self._wanted_topics: dict[str, bool] = {}
+        # The topics some projection reads (none: a projection reads every event).
+        wanted = [p.topics for p in self.projections]
+        self._topics = [] if not all(wanted) else sorted({t for ts in wanted for t in ts})
         self._helpers = ThreadPoolExecutor(
             max(1, len(self.projections) - 1), thread_name_prefix="projections"
         )
@@ -184,12 +183,12 @@ class Runner:
             analyzed: Future[None] = analyzer.submit(lambda: None)
             while True:
                 batch = upcoming.result()
-                if not batch.notifications:
+                if not batch.count:
                     analyzed.result()
                     return total
                 upcoming = reader.submit(self._read, batch.last + 1)
                 self._apply(batch)
-                total += len(batch.notifications)
+                total += batch.count
                 batches += 1
                 if batches & (batches - 1) == 0:  # 1, 2, 4, 8…: while the tables grow fast
                     analyzed.result()
@@ -227,18 +226,20 @@ class Runner:
         (0: every projection is at the ledger's position). Events another runner applied
         meanwhile are skipped, never applied twice."""
         batch = self._read(self.position() + 1)
-        if batch.notifications:
+        if batch.count:
             self._apply(batch)
-        return len(batch.notifications)
+        return batch.count
 
     def _read(self, start: int) -> Batch:
-        """The next batch: its events decoded, and what each projection prepares of them."""
-        notifications = select_notifications(self.ledger.recorder, start, self.batch_size)
-        envelopes = self._envelopes(notifications)
+        """The next batch: the events some projection reads, decoded (the others are not
+        even read), and what each projection prepares of them."""
+        page = read_log(self.ledger.recorder, start, self.batch_size, self._topics)
+        to_domain_event = self.ledger.mapper.to_domain_event
+        envelopes = [Envelope(n.id, to_domain_event(n), n.topic) for n in page.wanted]
         prepared = {
             p.name: p.prepare([e for e in envelopes if p.wants(e.topic)]) for p in self.projections
         }
-        return Batch(notifications, envelopes, prepared)
+        return Batch(page.last, page.count, envelopes, prepared)
 
     def _apply(self, batch: Batch) -> None:
         """Each projection applies the batch in its own transaction, the others in threads
@@ -274,22 +275,6 @@ class Runner:
                 "UPDATE ll_tracking SET position = %s WHERE name = %s", (last, projection.name)
             )
             return done
-
-    def _envelopes(self, notifications: Sequence[Notification]) -> list[Envelope]:
-        """The events some projection reads, decoded; the others are skipped undecoded."""
-        to_domain_event = self.ledger.mapper.to_domain_event
-        return [
-            Envelope(n.id, to_domain_event(n), n.topic)
-            for n in notifications
-            if self._wanted(n.topic)
-        ]
-
-    def _wanted(self, topic: str) -> bool:
-        """Does some projection read events of this topic? (Remembered: a log holds few.)"""
-        wanted = self._wanted_topics.get(topic)
-        if wanted is None:
-            wanted = self._wanted_topics[topic] = any(p.wants(topic) for p in self.projections)
-        return wanted
 
     def rebuild(
         self,
