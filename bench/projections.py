@@ -102,8 +102,13 @@ def catch_up(
         export = Path(tmp) / "export.jsonl"
         export.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n"
                                   for e in generate(entries, seed=7)))  # fmt: skip
-        ledger = Ledger(Settings(database_url=url, import_batch_size=500))
-        summary = import_files(ledger, [export], approve_as="bench-approver", entered_by="bench-op")
+        importer = Ledger(Settings(database_url=url, import_batch_size=500))
+        summary = import_files(
+            importer, [export], approve_as="bench-approver", entered_by="bench-op"
+        )
+        importer.close()  # the rebuild gets a ledger of its own, as `projections rebuild` does
+        del importer
+    ledger = Ledger(Settings(database_url=url))
     events = ledger.position()
     projections = Projections(ledger, batch_size=batch_size)
     rates = []
