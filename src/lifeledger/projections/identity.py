@@ -47,7 +47,6 @@ IDENTITY_FIELDS = (
 NOT_DESCRIBING = ("correction", "divorce")
 WORD = re.compile(r"[a-z0-9]+")
 IDENTITY_KEYS = frozenset(IDENTITY_FIELDS)
-PERSON_KEYS = ("child", "deceased", "parent", "ward", "guardian", "mother", "father")
 
 
 @lru_cache(maxsize=65536)
@@ -72,7 +71,10 @@ def fact(pin: str, role: str, act: Row, content: dict[str, Any]) -> Fact:
     """What one act says about one person (`act` has the ll_act columns it needs)."""
     order = [act["fact_sort"], act["registered_on"], act["position"]]
     ref = [act["authority"], act["book"], act["number"], act["registered_on"]]
-    return _fact(act["kind"], role, act["fact_date"], order, ref, person_in(content, pin) or {})
+    person = next(
+        (node for p, r, node in persons_of(act["kind"], content) if (p, r) == (pin, role)), {}
+    )
+    return _fact(act["kind"], role, act["fact_date"], order, ref, person)
 
 
 def _fact(
@@ -122,10 +124,12 @@ Described = list[tuple[str, str, dict[str, Any]]]
 """(PIN, role, what the act says of them) for each person an act describes."""
 
 
-def persons_of(event: Registration.Registered) -> Described:
+def persons_of(kind: str, content: dict[str, Any]) -> Described:
+    """The persons an act of this kind describes: where the act's own links to them were
+    found (`roles`), so a new act and one read again find each person's part alike."""
     found = []
-    for path, role in PERSON_NODES.get(event.kind, ()):
-        node = get_path(event.content, path)
+    for path, role in PERSON_NODES.get(kind, ()):
+        node = get_path(content, path)
         if isinstance(node, dict) and node.get("pin"):
             found.append((str(node["pin"]), role, node))
     return found
@@ -138,17 +142,6 @@ def roles(event: Registration.Registered, described: Described) -> list[tuple[st
     if event.kind == "correction":
         return [(pin, "subject") for pin in event.pins]
     return [(pin, role) for pin, role, _ in described]
-
-
-def person_in(content: dict[str, Any], pin: str) -> dict[str, Any] | None:
-    for key in PERSON_KEYS:
-        person = content.get(key)
-        if isinstance(person, dict) and person.get("pin") == pin:
-            return person
-    for person in content.get("spouses") or []:
-        if isinstance(person, dict) and person.get("pin") == pin:
-            return person
-    return None
 
 
 def identity(pin: str, acts: list[Row]) -> dict[str, Any]:

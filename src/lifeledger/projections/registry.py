@@ -129,7 +129,7 @@ class RegistryProjection(Projection):
         for envelope in envelopes:
             event, writes = envelope.event, Writes()
             if isinstance(event, Registration.Registered):
-                described = identity.persons_of(event)
+                described = identity.persons_of(event.kind, event.content)
                 prepared.facts[envelope.position] = identity.facts_of_event(envelope, described)
                 _registered(writes, envelope, identity.roles(event, described))
             elif isinstance(event, ENTRY_EVENTS):
