@@ -32,6 +32,7 @@ from lifeledger.projections.database import Row, Tx, dumps
 from lifeledger.projections.runner import Envelope
 
 Fact = dict[str, Any]
+PersonRow = tuple[Any, ...]
 IDENTITY_FIELDS = (
     "full_name",
     "family_name",
@@ -300,8 +301,7 @@ def refresh(tx: Tx, changes: Changes, position: int) -> None:
                 continue
         rows.append(_person_row(pin, sources, position))
     _rewrite_words(tx, changes.stored, rows)
-    _write_people(tx, [row for row in rows if row[0] not in changes.stored], new=True)
-    _write_people(tx, [row for row in rows if row[0] in changes.stored], new=False)
+    _write_people(tx, rows, changes.stored)
 
 
 PERSON_INSERT = (
@@ -311,13 +311,11 @@ PERSON_INSERT = (
 )
 
 
-def _write_people(tx: Tx, rows: list[tuple[Any, ...]], new: bool) -> None:
-    """Insert the persons the table did not hold when the batch read them (most, in a
-    catch-up: a plain INSERT of many rows is copied straight into the table, see `Tx`), update
-    the others. The batch holds its projection's position, so no one else writes them."""
-    if new:
-        tx.executemany(PERSON_INSERT, rows)
-        return
+def _write_people(tx: Tx, rows: list[PersonRow], stored: dict[str, Row]) -> None:
+    """Insert the persons the table did not hold when the batch read them (`stored`; most, in
+    a catch-up: a plain INSERT of many rows is copied straight into the table, see `Tx`),
+    update the others. The batch holds its projection's position, so no one else writes them."""
+    tx.executemany(PERSON_INSERT, [row for row in rows if row[0] not in stored])
     tx.executemany(
         PERSON_INSERT + "ON CONFLICT (pin) DO UPDATE SET "
         "full_name = excluded.full_name, name_folded = excluded.name_folded, "
@@ -326,11 +324,11 @@ def _write_people(tx: Tx, rows: list[tuple[Any, ...]], new: bool) -> None:
         " province = excluded.province, status = excluded.status, "
         "death_date = excluded.death_date, sources = excluded.sources, "
         "position = excluded.position",
-        rows,
+        [row for row in rows if row[0] in stored],
     )
 
 
-def _person_row(pin: str, sources: Sources, position: int) -> tuple[Any, ...]:
+def _person_row(pin: str, sources: Sources, position: int) -> PersonRow:
     """The ll_person row: the identity's columns (folded for search) and its sources."""
     person = render(pin, sources)
     name = person.get("full_name") or ""
