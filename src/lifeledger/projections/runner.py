@@ -53,12 +53,12 @@ class Envelope:
 @dataclass
 class Batch:
     """Notifications read in one go: the position of the last (`count` 0: none was there),
-    the events among them that some projection reads, and what each projection prepared of
-    them (see `Projection.prepare`)."""
+    and, by projection, the events among them it reads and what it prepared of them (see
+    `Projection.prepare`)."""
 
     last: int
     count: int
-    envelopes: list[Envelope]
+    envelopes: dict[str, list[Envelope]] = field(default_factory=dict)
     prepared: dict[str, Any] = field(default_factory=dict)
 
 
@@ -235,10 +235,9 @@ class Runner:
         even read), and what each projection prepares of them."""
         page = read_log(self.ledger.recorder, start, self.batch_size, self._topics)
         to_domain_event = self.ledger.mapper.to_domain_event
-        envelopes = [Envelope(n.id, to_domain_event(n), n.topic) for n in page.wanted]
-        prepared = {
-            p.name: p.prepare([e for e in envelopes if p.wants(e.topic)]) for p in self.projections
-        }
+        events = [Envelope(n.id, to_domain_event(n), n.topic) for n in page.wanted]
+        envelopes = {p.name: [e for e in events if p.wants(e.topic)] for p in self.projections}
+        prepared = {p.name: p.prepare(envelopes[p.name]) for p in self.projections}
         return Batch(page.last, page.count, envelopes, prepared)
 
     def _apply(self, batch: Batch) -> None:
@@ -269,7 +268,7 @@ class Runner:
             done = int(row["position"]) if row else 0
             if done >= last:
                 return done
-            todo = [e for e in batch.envelopes if e.position > done and projection.wants(e.topic)]
+            todo = [e for e in batch.envelopes[projection.name] if e.position > done]
             projection.apply_batch(tx, todo, batch.prepared.get(projection.name))
             tx.execute(
                 "UPDATE ll_tracking SET position = %s WHERE name = %s", (last, projection.name)
