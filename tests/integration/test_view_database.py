@@ -3,6 +3,11 @@ INSERT per row would give (both stores; PostgreSQL takes its COPY paths from 1,0
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
+import pytest
+
 from lifeledger.projections.database import ViewDatabase
 
 INSERT = "INSERT INTO t (k, v) VALUES (%s, %s) ON CONFLICT DO NOTHING"
@@ -40,5 +45,36 @@ def test_rows_already_there_are_skipped_and_the_others_arrive(database_url: str)
         assert db.row("SELECT count(*) AS n FROM t") == {"n": 2001}
         assert db.row("SELECT v FROM t WHERE k = 'k00007'") == {"v": "first"}
         assert db.row("SELECT v FROM t WHERE k = 'k01999'") == {"v": "new"}
+    finally:
+        db.close()
+
+
+def test_many_rows_of_a_plain_insert_arrive_as_written(database_url: str) -> None:
+    """A plain INSERT of many rows (new persons in a catch-up) is copied straight into its
+    table: every row arrives, text as it was (tabs, newlines, backslashes), NULLs too."""
+    db = table(database_url)
+    try:
+        with db.transaction() as tx:
+            tx.executemany("INSERT INTO t (k, v) VALUES (%s, %s)",
+                           [(f"k{i:05}", f"Đức\t{i}\n\\N") for i in range(1500)])  # fmt: skip
+        assert db.row("SELECT count(*) AS n FROM t") == {"n": 1500}
+        assert db.row("SELECT v FROM t WHERE k = 'k01234'") == {"v": "Đức\t1234\n\\N"}
+    finally:
+        db.close()
+
+
+def test_a_plain_insert_meeting_a_row_already_there_fails_and_writes_nothing(
+    database_url: str,
+) -> None:
+    """Unlike INSERT … ON CONFLICT DO NOTHING, a plain INSERT never skips a row silently."""
+    db = table(database_url)
+    try:
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO t (k, v) VALUES ('k00007', 'first')")
+        rows = [(f"k{i:05}", "new") for i in range(1500)]
+        refused = pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError))
+        with refused, db.transaction() as tx:
+            tx.executemany("INSERT INTO t (k, v) VALUES (%s, %s)", rows)
+        assert db.row("SELECT count(*) AS n, min(v) AS v FROM t") == {"n": 1, "v": "first"}
     finally:
         db.close()
