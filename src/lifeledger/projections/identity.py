@@ -174,7 +174,7 @@ def weigh(sources: Sources, each: Fact) -> bool:
     kind, order = each["kind"], each["order"]
     own_birth = _own_birth(each)
     if kind not in NOT_DESCRIBING:
-        rank, fields = [int(own_birth), *order], sources["fields"]
+        rank, fields = _rank(each), sources["fields"]
         for key, value in each["person"].items():
             held = fields.get(key)
             if held is None or rank > held[0]:
@@ -185,6 +185,30 @@ def weigh(sources: Sources, each: Fact) -> bool:
             sources[which] = {"on": each["on"], "order": order, "ref": each["ref"]}
             changed = True
     return changed
+
+
+Guard = list[Any]
+"""What `could_change` needs of a person's sources, kept in its own column beside them: the
+lowest rank a field holds (None: no field) and the fields held. Small, so a batch reads it for
+every person it touches, and the whole sources only of those a new fact may change."""
+
+
+def guard_of(sources: Sources) -> Guard:
+    fields = sources["fields"]
+    return [min((rank for rank, _ in fields.values()), default=None), sorted(fields)]
+
+
+def could_change(guard: Guard, each: Fact) -> bool:
+    """Might `weigh` change sources with this guard? False only when it would not: a fact that
+    is neither the person's own birth nor a death changes only a field not held, or one held
+    at a lower rank than its own (so above the lowest)."""
+    kind = each["kind"]
+    if kind in NOT_DESCRIBING:
+        return False
+    if kind == "death" or _own_birth(each):
+        return True
+    lowest, held = guard
+    return lowest is None or _rank(each) > lowest or any(key not in held for key in each["person"])
 
 
 def render(pin: str, sources: Sources) -> dict[str, Any]:
@@ -202,6 +226,12 @@ def render(pin: str, sources: Sources) -> dict[str, Any]:
     found["status"] = "dead" if death else "alive"
     found.setdefault("full_name", None)
     return found
+
+
+def _rank(each: Fact) -> list[Any]:
+    """How a fact's fields rank against others': the person's own birth act first, then the
+    latest (by fact date, registration date, position)."""
+    return [int(_own_birth(each)), *each["order"]]
 
 
 def _own_birth(each: Fact) -> bool:
@@ -273,41 +303,68 @@ class Changes:
             self.added[pin].append(each)
 
     def read_stored(self, tx: Tx, pins: list[str]) -> None:
-        """The current rows (name and sources) of these persons."""
+        """The current rows of these persons: their folded name and guard (see `Guard`)."""
         if not pins:
             return
         where, params = tx.any_of("pin", pins)
-        query = f"SELECT pin, name_folded, sources FROM ll_person WHERE {where}"
+        query = f"SELECT pin, name_folded, guard FROM ll_person WHERE {where}"
         self.stored.update({r["pin"]: r for r in tx.rows(query, params)})
+
+    def weighed(self, tx: Tx) -> dict[str, Sources]:
+        """The sources of the persons (none to be read again) whose new facts change them: the
+        stored sources of those whose guard lets a new fact through, read and weighed, and
+        those of persons new to the table."""
+        candidates = [
+            pin
+            for pin, facts in self.added.items()
+            if pin not in self.reread and self._may_change(pin, facts)
+        ]
+        stored = _stored_sources(tx, [pin for pin in candidates if pin in self.stored])
+        found = {}
+        for pin in candidates:
+            sources = stored.get(pin) or sources_of([])
+            changed = [weigh(sources, each) for each in self.added[pin]]
+            if pin not in stored or any(changed):
+                found[pin] = sources
+        return found
+
+    def _may_change(self, pin: str, facts: list[Fact]) -> bool:
+        row = self.stored.get(pin)
+        if row is None:
+            return True
+        guard = loads(row["guard"])
+        return any(could_change(guard, each) for each in facts)
+
+
+def _stored_sources(tx: Tx, pins: list[str]) -> dict[str, Sources]:
+    if not pins:
+        return {}
+    where, params = tx.any_of("pin", pins)
+    query = f"SELECT pin, sources FROM ll_person WHERE {where}"
+    return {r["pin"]: loads(r["sources"]) for r in tx.rows(query, params)}
 
 
 def refresh(tx: Tx, changes: Changes, position: int) -> None:
     """Rewrite the rows of the persons a batch changed: their stored sources weighed against
-    the new facts (a person no new fact changes is not written), or, for those whose earlier
-    acts were corrected or revoked, the sources of all their acts read again."""
+    the new facts (see `Changes.weighed`: a person no new fact changes is not written), or,
+    for those whose earlier acts were corrected or revoked, the sources of all their acts read
+    again."""
     reread = sorted(changes.reread)
     changes.read_stored(tx, [pin for pin in reread if pin not in changes.stored])
     acts = load_acts(tx, reread, None) if reread else {}
-    rows = []
-    for pin in sorted(set(changes.added) | changes.reread):
-        stored = changes.stored.get(pin)
-        if pin in changes.reread:
-            described = [a for a in acts.get(pin, []) if a["kind"] not in NOT_DESCRIBING]
-            sources = sources_of(fact(pin, a["role"], a, loads(a["content"])) for a in described)
-        else:
-            sources = loads(stored["sources"]) if stored else sources_of([])
-            changed = [weigh(sources, each) for each in changes.added[pin]]
-            if stored and not any(changed):
-                continue
-        rows.append(_person_row(pin, sources, position))
+    changed = changes.weighed(tx)
+    for pin in reread:
+        described = [a for a in acts.get(pin, []) if a["kind"] not in NOT_DESCRIBING]
+        changed[pin] = sources_of(fact(pin, a["role"], a, loads(a["content"])) for a in described)
+    rows = [_person_row(pin, changed[pin], position) for pin in sorted(changed)]
     _rewrite_words(tx, changes.stored, rows)
     _write_people(tx, rows, changes.stored)
 
 
 PERSON_INSERT = (
     "INSERT INTO ll_person (pin, full_name, name_folded, family_name, given_name, sex, "
-    "birth_date, birth_year, province, status, death_date, sources, position) "
-    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+    "birth_date, birth_year, province, status, death_date, sources, guard, position) "
+    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
 )
 
 
@@ -322,7 +379,7 @@ def _write_people(tx: Tx, rows: list[PersonRow], stored: dict[str, Row]) -> None
         "family_name = excluded.family_name, given_name = excluded.given_name, "
         "sex = excluded.sex, birth_date = excluded.birth_date, birth_year = excluded.birth_year,"
         " province = excluded.province, status = excluded.status, "
-        "death_date = excluded.death_date, sources = excluded.sources, "
+        "death_date = excluded.death_date, sources = excluded.sources, guard = excluded.guard, "
         "position = excluded.position",
         [row for row in rows if row[0] in stored],
     )
@@ -345,6 +402,7 @@ def _person_row(pin: str, sources: Sources, position: int) -> PersonRow:
         person["status"],
         person["death_date"],
         dumps(sources),
+        dumps(guard_of(sources)),
         position,
     )
 

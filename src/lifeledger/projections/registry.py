@@ -75,7 +75,8 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS ll_person (
         pin TEXT PRIMARY KEY, full_name TEXT, name_folded TEXT, family_name TEXT,
         given_name TEXT, sex TEXT, birth_date TEXT, birth_year INTEGER, province TEXT,
-        status TEXT, death_date TEXT, sources TEXT NOT NULL, position BIGINT NOT NULL)""",
+        status TEXT, death_date TEXT, sources TEXT NOT NULL, guard TEXT NOT NULL,
+        position BIGINT NOT NULL)""",
     # Search (see `search`): by birth date, and by each word of each folded name, so that a
     # word prefix is one index range.
     "CREATE INDEX IF NOT EXISTS ll_person_birth ON ll_person (birth_date)",
