@@ -78,3 +78,25 @@ def test_a_plain_insert_meeting_a_row_already_there_fails_and_writes_nothing(
         assert db.row("SELECT count(*) AS n, min(v) AS v FROM t") == {"n": 1, "v": "first"}
     finally:
         db.close()
+
+
+def test_text_columns_of_created_tables_compare_bytewise(database_url: str) -> None:
+    """`Tx.create`: the read models' text sorts and compares by its bytes on both stores
+    (PostgreSQL's columns are `COLLATE "C"`, whatever the database's locale)."""
+    db = ViewDatabase(database_url, pool_size=1)
+    try:
+        with db.transaction(lock=True) as tx:
+            tx.create("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+            tx.executemany(
+                "INSERT INTO t (k, v) VALUES (%s, %s)",
+                [(k, "x") for k in ["đ", "a", "Z", "Đ", "b", "B", "á"]],
+            )
+        rows = db.rows("SELECT k FROM t ORDER BY k")
+        assert [r["k"] for r in rows] == ["B", "Z", "a", "b", "á", "Đ", "đ"]
+        if db.postgres:
+            collations = db.rows(
+                "SELECT collation_name FROM information_schema.columns WHERE table_name = 't'"
+            )
+            assert [r["collation_name"] for r in collations] == ["C", "C"]
+    finally:
+        db.close()

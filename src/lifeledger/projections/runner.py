@@ -23,7 +23,7 @@ import psycopg
 
 from lifeledger.collector import rare_collections
 from lifeledger.ledger import Ledger
-from lifeledger.projections.database import Tx, ViewDatabase
+from lifeledger.projections.database import BYTEWISE_TEXT, Tx, ViewDatabase
 from lifeledger.store import read_log
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Projection:
     @property
     def schema(self) -> str:
         """Its tables' shape and its version: a change makes `setup` rebuild it from zero."""
-        text = "\n".join([self.version, *self.ddl])
+        text = "\n".join([self.version, BYTEWISE_TEXT, *self.ddl])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def wants(self, topic: str) -> bool:
@@ -100,7 +100,7 @@ class Projection:
 
     def create(self, tx: Tx) -> None:
         for statement in self.ddl:
-            tx.execute(statement)
+            tx.create(statement)
 
     def drop(self, tx: Tx) -> None:
         for table in self.tables:
