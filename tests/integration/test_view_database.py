@@ -100,3 +100,57 @@ def test_text_columns_of_created_tables_compare_bytewise(database_url: str) -> N
             assert [r["collation_name"] for r in collations] == ["C", "C"]
     finally:
         db.close()
+
+
+NUMBERED = "INSERT INTO n (k, label, count, year) VALUES (%s, %s, %s, %s)"
+
+
+def numbered(database_url: str) -> ViewDatabase:
+    db = ViewDatabase(database_url, pool_size=1)
+    with db.transaction(lock=True) as tx:
+        tx.create("CREATE TABLE n (k TEXT PRIMARY KEY, label TEXT, count BIGINT, year BIGINT)")
+    return db
+
+
+@pytest.mark.parametrize("do_nothing", ["", " ON CONFLICT DO NOTHING"])
+def test_many_rows_with_values_of_another_type_than_their_column_arrive_converted(
+    database_url: str, do_nothing: str
+) -> None:
+    """Messy values (a number in a text column, digits as text in a number column) arrive
+    as one INSERT per row would store them, however the rows are copied."""
+    db = numbered(database_url)
+    try:
+        rows = [(f"k{i:05}", f"nhãn {i}", i, None) for i in range(1500)]
+        rows[700] = ("k00700", 1234, "56", "1999")
+        with db.transaction() as tx:
+            tx.executemany(NUMBERED + do_nothing, rows)
+        assert db.row("SELECT count(*) AS n, sum(count) AS total FROM n") == {
+            "n": 1500,
+            "total": sum(range(1500)) - 700 + 56,
+        }
+        assert db.row("SELECT label, count, year FROM n WHERE k = 'k00700'") == {
+            "label": "1234",
+            "count": 56,
+            "year": 1999,
+        }
+        assert db.row("SELECT label, year FROM n WHERE k = 'k01499'") == {
+            "label": "nhãn 1499",
+            "year": None,
+        }
+    finally:
+        db.close()
+
+
+def test_many_rows_with_a_number_beyond_its_column_are_refused_whole(database_url: str) -> None:
+    """An integer too big for its column is refused (never wrapped or rounded), and the
+    transaction writes nothing."""
+    db = numbered(database_url)
+    try:
+        rows = [(f"k{i:05}", "x", i, 2000) for i in range(1500)]
+        rows[1200] = ("k01200", "x", 2**64, 2000)
+        refused = pytest.raises((OverflowError, psycopg.DataError))
+        with refused, db.transaction() as tx:
+            tx.executemany(NUMBERED, rows)
+        assert db.row("SELECT count(*) AS n FROM n") == {"n": 0}
+    finally:
+        db.close()

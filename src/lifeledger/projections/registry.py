@@ -29,10 +29,10 @@ from lifeledger.projections.runner import Envelope, Projection
 DDL = (
     """CREATE TABLE IF NOT EXISTS ll_act (
         act_id TEXT PRIMARY KEY, kind TEXT NOT NULL, authority TEXT NOT NULL,
-        book TEXT NOT NULL, number TEXT NOT NULL, page INTEGER, province TEXT,
+        book TEXT NOT NULL, number TEXT NOT NULL, page BIGINT, province TEXT,
         registered_on TEXT NOT NULL, fact_date TEXT NOT NULL, fact_sort TEXT NOT NULL,
         source TEXT NOT NULL, content TEXT NOT NULL, original TEXT,
-        pins TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, revoked_on TEXT,
+        pins TEXT NOT NULL, revoked BIGINT NOT NULL DEFAULT 0, revoked_on TEXT,
         revocation TEXT, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,
         position BIGINT NOT NULL,
         UNIQUE (authority, book, number))""",
@@ -41,28 +41,28 @@ DDL = (
         PRIMARY KEY (pin, act_id, role))""",
     "CREATE INDEX IF NOT EXISTS ll_act_person_act ON ll_act_person (act_id)",
     """CREATE TABLE IF NOT EXISTS ll_correction (
-        correction_id TEXT NOT NULL, target_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        correction_id TEXT NOT NULL, target_id TEXT NOT NULL, seq BIGINT NOT NULL,
         field TEXT NOT NULL, before TEXT, after TEXT, position BIGINT NOT NULL,
         PRIMARY KEY (correction_id, seq))""",
     "CREATE INDEX IF NOT EXISTS ll_correction_target ON ll_correction (target_id)",
     """CREATE TABLE IF NOT EXISTS ll_parent (
         act_id TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL, child_pin TEXT NOT NULL,
-        parent_pin TEXT, parent_name TEXT, parent_birth_year INTEGER,
-        registered_on TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, revoked_on TEXT,
+        parent_pin TEXT, parent_name TEXT, parent_birth_year BIGINT,
+        registered_on TEXT NOT NULL, revoked BIGINT NOT NULL DEFAULT 0, revoked_on TEXT,
         PRIMARY KEY (act_id, role))""",
     "CREATE INDEX IF NOT EXISTS ll_parent_child ON ll_parent (child_pin)",
     "CREATE INDEX IF NOT EXISTS ll_parent_parent ON ll_parent (parent_pin)",
     """CREATE TABLE IF NOT EXISTS ll_couple (
         act_id TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, since TEXT NOT NULL,
         registered_on TEXT NOT NULL, divorce_act TEXT, divorced_on TEXT,
-        divorce_registered_on TEXT, annulment INTEGER NOT NULL DEFAULT 0,
-        revoked INTEGER NOT NULL DEFAULT 0, revoked_on TEXT)""",
+        divorce_registered_on TEXT, annulment BIGINT NOT NULL DEFAULT 0,
+        revoked BIGINT NOT NULL DEFAULT 0, revoked_on TEXT)""",
     "CREATE INDEX IF NOT EXISTS ll_couple_a ON ll_couple (a)",
     "CREATE INDEX IF NOT EXISTS ll_couple_b ON ll_couple (b)",
     """CREATE TABLE IF NOT EXISTS ll_guardianship (
         act_id TEXT PRIMARY KEY, ward TEXT NOT NULL, guardian TEXT NOT NULL, kind TEXT,
         opened_on TEXT NOT NULL, registered_on TEXT NOT NULL, ended_act TEXT, ended_on TEXT,
-        ended_registered_on TEXT, revoked INTEGER NOT NULL DEFAULT 0, revoked_on TEXT)""",
+        ended_registered_on TEXT, revoked BIGINT NOT NULL DEFAULT 0, revoked_on TEXT)""",
     "CREATE INDEX IF NOT EXISTS ll_guardianship_ward ON ll_guardianship (ward)",
     "CREATE INDEX IF NOT EXISTS ll_guardianship_guardian ON ll_guardianship (guardian)",
     """CREATE TABLE IF NOT EXISTS ll_entry (
@@ -74,7 +74,7 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS ll_entry_book ON ll_entry (authority, book)",
     """CREATE TABLE IF NOT EXISTS ll_person (
         pin TEXT PRIMARY KEY, full_name TEXT, name_folded TEXT, family_name TEXT,
-        given_name TEXT, sex TEXT, birth_date TEXT, birth_year INTEGER, province TEXT,
+        given_name TEXT, sex TEXT, birth_date TEXT, birth_year BIGINT, province TEXT,
         status TEXT, death_date TEXT, sources TEXT NOT NULL, guard TEXT NOT NULL,
         position BIGINT NOT NULL)""",
     # Search (see `search`): by birth date, and by each word of each folded name, so that a
