@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from unidecode import unidecode
 
 from lifeledger.commands import PERSON_PATHS
@@ -187,15 +188,23 @@ def weigh(sources: Sources, each: Fact) -> bool:
     return changed
 
 
-Guard = list[Any]
-"""What `could_change` needs of a person's sources, kept in its own column beside them: the
-lowest rank a field holds (None: no field) and the fields held. Small, so a batch reads it for
-every person it touches, and the whole sources only of those a new fact may change."""
+Guard = tuple[list[Any] | None, set[str]]
+"""What `could_change` needs of a person's sources, kept as text in its own column beside them
+(`guard_of`): the lowest rank a field holds (None: no field) and the fields held. Small, so a
+batch reads it for every person it touches, and the whole sources only of those a new fact
+may change."""
 
 
-def guard_of(sources: Sources) -> Guard:
+def guard_of(sources: Sources) -> str:
     fields = sources["fields"]
-    return [min((rank for rank, _ in fields.values()), default=None), sorted(fields)]
+    return dumps([min((rank for rank, _ in fields.values()), default=None), sorted(fields)])
+
+
+def read_guard(text: str) -> Guard:
+    """A stored guard, read by orjson itself: it holds field names, ISO dates and positions,
+    never a number orjson could misread (see `jsontext`)."""
+    lowest, held = orjson.loads(text)
+    return lowest, set(held)
 
 
 def could_change(guard: Guard, each: Fact) -> bool:
@@ -208,7 +217,7 @@ def could_change(guard: Guard, each: Fact) -> bool:
     if kind == "death" or _own_birth(each):
         return True
     lowest, held = guard
-    return lowest is None or _rank(each) > lowest or any(key not in held for key in each["person"])
+    return lowest is None or _rank(each) > lowest or not held.issuperset(each["person"])
 
 
 def render(pin: str, sources: Sources) -> dict[str, Any]:
@@ -332,7 +341,7 @@ class Changes:
         row = self.stored.get(pin)
         if row is None:
             return True
-        guard = loads(row["guard"])
+        guard = read_guard(row["guard"])
         return any(could_change(guard, each) for each in facts)
 
 
@@ -402,7 +411,7 @@ def _person_row(pin: str, sources: Sources, position: int) -> PersonRow:
         person["status"],
         person["death_date"],
         dumps(sources),
-        dumps(guard_of(sources)),
+        guard_of(sources),
         position,
     )
 
