@@ -223,6 +223,25 @@ def test_stored_documents_follow_every_act_of_the_person_and_their_relatives(
     family.assert_stored_documents_are_fresh("the revocation")
 
 
+def test_documents_pending_count_persons_once_however_many_batches_touched_them(
+    family: Family,
+) -> None:
+    projections = family.projections
+    projections.runner.settle()
+    assert documents.status(projections.db)["pending"] == 0
+    family.born("daughter", "F", "2010-10-10", "Nguyễn Thị Thu", mother="wife", father="an")
+    projections.runner.catch_up()  # the parents are touched by their daughter's birth…
+    projections.ledger.register(a_death(family.an, "2020-02-02"), OFFICER)
+    projections.runner.catch_up()  # …and the father again by his death, in another batch
+    assert documents.status(projections.db)["pending"] == 3
+    projections.runner.settle()
+    assert documents.status(projections.db) == {
+        "position": projections.runner.position(),
+        "pending": 0,
+    }
+    assert json.loads(documents.stored(projections.db, family.an)[0])["status"] == "dead"
+
+
 def test_a_read_after_a_new_act_never_answers_from_an_older_stored_document(
     family: Family,
 ) -> None:
