@@ -654,6 +654,27 @@ def test_a_batch_prepared_before_another_runner_applied_part_of_it_applies_the_r
     other.close()
 
 
+def test_runners_taking_turns_write_what_one_runner_alone_writes(ledger: Ledger) -> None:
+    """Each runner remembers the person rows it read and wrote (`identity.Known`); when the
+    other runner applied batches in between, it must not trust them."""
+    first, second = Projections(ledger, batch_size=7), Projections(ledger, batch_size=7)
+    family = build_family(first)
+    family.record("late_death", a_death(family.grandmother, "2020-01-01"))
+    family.born("daughter", "F", "2010-10-10", "Nguyễn Thị Thu", mother="wife", father="an")
+    with first.db.transaction(lock=True) as tx:  # back to zero, as a rebuild starts
+        for projection in first.runner.projections:
+            first.runner._reset(tx, projection)
+    turns = 0
+    while (first if turns % 3 else second).runner.run_batch() or first.runner.run_batch():
+        turns += 1
+    assert turns > 6
+    alone = Projections(ledger, batch_size=5000)
+    alone.runner.rebuild()
+    assert dump(first) == dump(alone)
+    for each in (first, second, alone):
+        each.close()
+
+
 def generated_ledger(settings: Settings, tmp_path: Path, entries: int) -> Ledger:
     export = tmp_path / "generated.jsonl"
     export.write_text(

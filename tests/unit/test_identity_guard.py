@@ -11,9 +11,12 @@ from typing import Any
 from lifeledger.projections.identity import (
     IDENTITY_FIELDS,
     Fact,
+    Known,
+    Stored,
     _fact,
     could_change,
     guard_of,
+    guard_text,
     read_guard,
     sources_of,
     weigh,
@@ -45,7 +48,7 @@ def test_a_fact_the_guard_stops_changes_nothing() -> None:
         sources = sources_of(random_fact(rng) for _ in range(rng.randint(0, 4)))
         each = random_fact(rng)
         changes = weigh(copy.deepcopy(sources), each)
-        if could_change(read_guard(guard_of(sources)), each):
+        if could_change(read_guard(guard_text(guard_of(sources))), each):
             let_through += 1
         else:
             stopped += 1
@@ -66,8 +69,40 @@ def test_a_parent_named_in_a_childs_birth_act_is_not_read_again() -> None:
         "birth", "mother", "1975-05-05", ["1975-05-05", "1975-05-06", 9],
         ["a", "b", "2", "1975-05-06"], {"full_name": "Trần Thị Lan", "ethnicity": "Kinh"},
     )  # fmt: skip
-    assert not could_change(read_guard(guard_of(sources)), as_mother)
+    assert not could_change(read_guard(guard_text(guard_of(sources))), as_mother)
     # …unless it gives a field her own birth act did not
     as_mother["person"]["hometown"] = "xã Đông Lâm"
-    assert could_change(read_guard(guard_of(sources)), as_mother)
+    assert could_change(read_guard(guard_text(guard_of(sources))), as_mother)
     assert weigh(sources, as_mother)
+
+
+def test_known_rows_hold_only_at_the_position_their_runner_left_the_projection() -> None:
+    known = Known()
+    row: Stored = ("tran thi lan", (None, frozenset()))
+    known.begin(0)  # a rebuild: the table is empty, so known rows are all of it
+    assert known.has_all() and known.get("034180000001") is None
+    known.written("034180000001", row)
+    assert known.get("034180000001") is None  # counts once committed
+    known.end(40)
+    known.begin(40)
+    assert known.get("034180000001") == row and known.has_all()
+    known.end(None)  # the batch failed: forget
+    known.begin(40)
+    assert known.get("034180000001") is None and not known.has_all()
+    known.remember("034180000001", row)  # read from the table
+    known.end(80)
+    known.begin(95)  # another runner applied 81-95: forget
+    assert known.get("034180000001") is None and not known.has_all()
+    known.end(120)
+    assert known.get("034180000001") is None  # outside a batch: never
+
+
+def test_known_rows_beyond_the_limit_go_oldest_first_and_are_no_longer_all() -> None:
+    known = Known(limit=2)
+    known.begin(0)
+    for n in range(3):
+        known.written(f"03418000000{n}", (f"p{n}", (None, frozenset())))
+    known.end(10)
+    known.begin(10)
+    assert not known.has_all()
+    assert [known.get(f"03418000000{n}") is not None for n in range(3)] == [False, True, True]

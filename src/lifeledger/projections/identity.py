@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -188,23 +189,34 @@ def weigh(sources: Sources, each: Fact) -> bool:
     return changed
 
 
-Guard = tuple[list[Any] | None, set[str]]
+Guard = tuple[list[Any] | None, frozenset[str]]
 """What `could_change` needs of a person's sources, kept as text in its own column beside them
-(`guard_of`): the lowest rank a field holds (None: no field) and the fields held. Small, so a
-batch reads it for every person it touches, and the whole sources only of those a new fact
+(`guard_text`): the lowest rank a field holds (None: no field) and the fields held. Small, so
+a batch reads it for every person it touches, and the whole sources only of those a new fact
 may change."""
 
 
-def guard_of(sources: Sources) -> str:
+def guard_of(sources: Sources) -> Guard:
     fields = sources["fields"]
-    return dumps([min((rank for rank, _ in fields.values()), default=None), sorted(fields)])
+    return min((rank for rank, _ in fields.values()), default=None), _held(tuple(sorted(fields)))
+
+
+def guard_text(guard: Guard) -> str:
+    lowest, held = guard
+    return dumps([lowest, sorted(held)])
 
 
 def read_guard(text: str) -> Guard:
-    """A stored guard, read by orjson itself: it holds field names, ISO dates and positions,
-    never a number orjson could misread (see `jsontext`)."""
+    """A stored guard (`guard_text`), read by orjson itself: it holds field names, ISO dates
+    and positions, never a number orjson could misread (see `jsontext`)."""
     lowest, held = orjson.loads(text)
-    return lowest, set(held)
+    return lowest, _held(tuple(held))
+
+
+@lru_cache(maxsize=4096)
+def _held(fields: tuple[str, ...]) -> frozenset[str]:
+    """One set per combination of fields (most persons hold the same ones)."""
+    return frozenset(fields)
 
 
 def could_change(guard: Guard, each: Fact) -> bool:
@@ -298,13 +310,76 @@ def _undo_later_corrections(tx: Tx, acts: list[Row], as_of: str) -> None:
 # The ll_person rows
 
 
+Stored = tuple[str | None, Guard]
+"""What a batch needs of a person's ll_person row: the folded name and the guard."""
+
+
+class Known:
+    """The ll_person rows this process last read or wrote, by PIN (`Stored`), so a batch reads
+    from the table only the persons it has not seen: in a catch-up, nearly all the persons a
+    batch touches again. They hold at one position only: a batch uses them when its transaction
+    finds the projection where this process's last committed batch left it (`begin`), and
+    what it writes counts once it has committed (`end`); otherwise (another process applied
+    batches meanwhile, a batch failed) they are forgotten. The oldest go beyond `limit`.
+    Started from position 0 (an empty table: a rebuild) and never past the limit, they are
+    the whole table (`complete`): a person they lack is new, and nothing need be read."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.at: int | None = None  # the position they hold at
+        self.open = False  # a batch that may use them is under way
+        self.complete = False
+        self._rows: dict[str, Stored] = {}
+        self._written: dict[str, Stored] = {}
+
+    def begin(self, position: int) -> None:
+        if position != self.at:
+            self._rows.clear()
+            self.complete = position == 0
+        self._written.clear()
+        self.open = True
+
+    def end(self, position: int | None) -> None:
+        """The batch committed, the projection now at `position` (None: it failed)."""
+        if position is None:
+            self._rows.clear()
+            self.complete = False
+        for pin, row in self._written.items() if position is not None else ():
+            self.remember(pin, row)
+        excess = len(self._rows) - self.limit
+        if excess > 0:
+            self.complete = False
+            for pin in list(islice(self._rows, excess)):
+                del self._rows[pin]
+        self.at, self.open = position, False
+        self._written.clear()
+
+    def get(self, pin: str) -> Stored | None:
+        return self._rows.get(pin) if self.open else None
+
+    def has_all(self) -> bool:
+        """Do they hold every row of the table (a person they lack is new)?"""
+        return self.open and self.complete
+
+    def remember(self, pin: str, row: Stored) -> None:
+        """A row as the table holds it at `at` (read in the batch, before its writes)."""
+        if self.open:
+            self._rows.pop(pin, None)
+            self._rows[pin] = row
+
+    def written(self, pin: str, row: Stored) -> None:
+        if self.open:
+            self._written[pin] = row
+
+
 @dataclass
 class Changes:
     """What a batch did to persons: facts added by new acts, and persons whose acts changed."""
 
     added: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     reread: set[str] = field(default_factory=set)
-    stored: dict[str, Row] = field(default_factory=dict)  # the persons' rows before the batch
+    stored: dict[str, Stored] = field(default_factory=dict)  # the persons' rows before the batch
+    known: Known = field(default_factory=Known)
 
     def add(self, facts: dict[str, Fact]) -> None:
         """Count the facts one new act adds (see `facts_of_event`)."""
@@ -312,12 +387,22 @@ class Changes:
             self.added[pin].append(each)
 
     def read_stored(self, tx: Tx, pins: list[str]) -> None:
-        """The current rows of these persons: their folded name and guard (see `Guard`)."""
-        if not pins:
+        """The current rows of these persons (see `Stored`), from memory where it has them."""
+        missing = []
+        for pin in pins:
+            row = self.known.get(pin)
+            if row is None:
+                missing.append(pin)
+            else:
+                self.stored[pin] = row
+        if not missing or self.known.has_all():
             return
-        where, params = tx.any_of("pin", pins)
+        where, params = tx.any_of("pin", missing)
         query = f"SELECT pin, name_folded, guard FROM ll_person WHERE {where}"
-        self.stored.update({r["pin"]: r for r in tx.rows(query, params)})
+        for found in tx.rows(query, params):
+            row = found["name_folded"], read_guard(found["guard"])
+            self.stored[found["pin"]] = row
+            self.known.remember(found["pin"], row)
 
     def weighed(self, tx: Tx) -> dict[str, Sources]:
         """The sources of the persons (none to be read again) whose new facts change them: the
@@ -341,8 +426,7 @@ class Changes:
         row = self.stored.get(pin)
         if row is None:
             return True
-        guard = read_guard(row["guard"])
-        return any(could_change(guard, each) for each in facts)
+        return any(could_change(row[1], each) for each in facts)
 
 
 def _stored_sources(tx: Tx, pins: list[str]) -> dict[str, Sources]:
@@ -365,7 +449,11 @@ def refresh(tx: Tx, changes: Changes, position: int) -> None:
     for pin in reread:
         described = [a for a in acts.get(pin, []) if a["kind"] not in NOT_DESCRIBING]
         changed[pin] = sources_of(fact(pin, a["role"], a, loads(a["content"])) for a in described)
-    rows = [_person_row(pin, changed[pin], position) for pin in sorted(changed)]
+    rows = []
+    for pin in sorted(changed):
+        guard = guard_of(changed[pin])
+        rows.append(_person_row(pin, changed[pin], guard, position))
+        changes.known.written(pin, (rows[-1][2], guard))
     _rewrite_words(tx, changes.stored, rows)
     _write_people(tx, rows, changes.stored)
 
@@ -377,7 +465,7 @@ PERSON_INSERT = (
 )
 
 
-def _write_people(tx: Tx, rows: list[PersonRow], stored: dict[str, Row]) -> None:
+def _write_people(tx: Tx, rows: list[PersonRow], stored: dict[str, Stored]) -> None:
     """Insert the persons the table did not hold when the batch read them (`stored`; most, in
     a catch-up: a plain INSERT of many rows is copied straight into the table, see `Tx`),
     update the others. The batch holds its projection's position, so no one else writes them."""
@@ -394,7 +482,7 @@ def _write_people(tx: Tx, rows: list[PersonRow], stored: dict[str, Row]) -> None
     )
 
 
-def _person_row(pin: str, sources: Sources, position: int) -> PersonRow:
+def _person_row(pin: str, sources: Sources, guard: Guard, position: int) -> PersonRow:
     """The ll_person row: the identity's columns (folded for search) and its sources."""
     person = render(pin, sources)
     name = person.get("full_name") or ""
@@ -411,7 +499,7 @@ def _person_row(pin: str, sources: Sources, position: int) -> PersonRow:
         person["status"],
         person["death_date"],
         dumps(sources),
-        guard_of(sources),
+        guard_text(guard),
         position,
     )
 
@@ -425,11 +513,11 @@ def name_words(folded: str | None) -> set[str]:
     return set(words(folded))
 
 
-def _rewrite_words(tx: Tx, stored: dict[str, Row], rows: list[tuple[Any, ...]]) -> None:
+def _rewrite_words(tx: Tx, stored: dict[str, Stored], rows: list[tuple[Any, ...]]) -> None:
     """Keep the search's word index in step with the names of the persons written (the words
     a person loses and gains are distinct, so all deletions go first, in one statement)."""
     changed = [
-        (row[0], name_words((stored.get(row[0]) or {}).get("name_folded")), name_words(row[2]))
+        (row[0], name_words(stored[row[0]][0] if row[0] in stored else None), name_words(row[2]))
         for row in rows
     ]
     for pin, old, new in changed:

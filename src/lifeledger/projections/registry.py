@@ -123,6 +123,15 @@ class RegistryProjection(Projection):
         "lifeledger.domain.entry:StagedEntry.",
     )
 
+    def __init__(self) -> None:
+        self.known = identity.Known()
+
+    def begin(self, position: int) -> None:
+        self.known.begin(position)
+
+    def end(self, position: int | None) -> None:
+        self.known.end(position)
+
     def prepare(self, envelopes: Sequence[Envelope]) -> Prepared:
         """What the batch's new acts and staged entries write and say about their persons:
         these need nothing from the database (corrections and revocations do)."""
@@ -147,7 +156,7 @@ class RegistryProjection(Projection):
         read first, before any write is queued)."""
         if prepared is None:  # e.g. a batch applied without the runner
             prepared = self.prepare(envelopes)
-        changes = identity.Changes()
+        changes = identity.Changes(known=self.known)
         for envelope in envelopes:
             changes.add(prepared.facts.get(envelope.position, {}))
         changes.read_stored(tx, sorted(changes.added))

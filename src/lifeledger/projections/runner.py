@@ -93,6 +93,14 @@ class Projection:
         `prepare` made of these envelopes or of more (None: not prepared)."""
         raise NotImplementedError
 
+    def begin(self, position: int) -> None:
+        """A batch of the runner's starts: its transaction found the projection at `position`
+        (for a projection that keeps what it wrote in memory: see `end`)."""
+
+    def end(self, position: int | None) -> None:
+        """The batch's transaction committed, the projection now at `position` (None: it
+        failed and changed nothing)."""
+
     def when_idle(self, db: ViewDatabase) -> int:
         """Work to do once the projection has caught up (e.g. caches of its rows), in small
         steps; returns how much it did (0: nothing left)."""
@@ -255,25 +263,32 @@ class Runner:
         """Apply the events after the projection's position and move the position to the
         batch's last, in one transaction; returns the position it had."""
         last = batch.last
-        with self.db.transaction(lock=True) as tx:
-            if tx.postgres:
-                # A crash may lose the last batches' commits, rows and position together: the
-                # next run applies them again. So the batch need not wait for the disk.
-                tx.execute("SET LOCAL synchronous_commit = off")
-            row = tx.row(
-                "SELECT position FROM ll_tracking WHERE name = %s"
-                + (" FOR UPDATE" if tx.postgres else ""),
-                (projection.name,),
-            )
-            done = int(row["position"]) if row else 0
-            if done >= last:
-                return done
-            todo = [e for e in batch.envelopes[projection.name] if e.position > done]
-            projection.apply_batch(tx, todo, batch.prepared.get(projection.name))
-            tx.execute(
-                "UPDATE ll_tracking SET position = %s WHERE name = %s", (last, projection.name)
-            )
-            return done
+        try:
+            with self.db.transaction(lock=True) as tx:
+                if tx.postgres:
+                    # A crash may lose the last batches' commits, rows and position together:
+                    # the next run applies them again. So the batch need not wait for the disk.
+                    tx.execute("SET LOCAL synchronous_commit = off")
+                row = tx.row(
+                    "SELECT position FROM ll_tracking WHERE name = %s"
+                    + (" FOR UPDATE" if tx.postgres else ""),
+                    (projection.name,),
+                )
+                done = int(row["position"]) if row else 0
+                if done >= last:
+                    return done
+                projection.begin(done)
+                todo = [e for e in batch.envelopes[projection.name] if e.position > done]
+                projection.apply_batch(tx, todo, batch.prepared.get(projection.name))
+                tx.execute(
+                    "UPDATE ll_tracking SET position = %s WHERE name = %s",
+                    (last, projection.name),
+                )
+        except BaseException:
+            projection.end(None)
+            raise
+        projection.end(last)
+        return done
 
     def rebuild(
         self,
