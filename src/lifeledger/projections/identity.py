@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -198,7 +199,7 @@ may change."""
 
 def guard_of(sources: Sources) -> Guard:
     fields = sources["fields"]
-    return min((rank for rank, _ in fields.values()), default=None), _held(tuple(sorted(fields)))
+    return min(map(itemgetter(0), fields.values()), default=None), _held(tuple(sorted(fields)))
 
 
 def guard_text(guard: Guard) -> str:
