@@ -110,10 +110,11 @@ class Tx:
                 self._write_many(statement, rows)
 
     def create(self, statement: str) -> None:
-        """Run a CREATE statement. On PostgreSQL its text columns compare bytewise (`COLLATE
-        "C"`, as SQLite compares): the read models' text is identifiers, ISO dates, folded
-        names and JSON, and a locale's collation (even C.UTF-8's) made every index key compare
-        through `strcoll`, a large share of PostgreSQL's work in a catch-up."""
+        """Run one of a projection's DDL statements. On PostgreSQL the text columns it creates
+        compare bytewise (`COLLATE "C"`, as SQLite compares): the read models' text is
+        identifiers, ISO dates, folded names and JSON, and a locale's collation (even
+        C.UTF-8's) made every index key compare through `strcoll`, a large share of
+        PostgreSQL's work in a catch-up."""
         self.execute(_TEXT_TYPE.sub(BYTEWISE_TEXT, statement) if self.postgres else statement)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:

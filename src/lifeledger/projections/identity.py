@@ -363,7 +363,7 @@ class Known:
         return self.open and self.complete
 
     def remember(self, pin: str, row: Stored) -> None:
-        """A row as the table holds it at `at` (read in the batch, before its writes)."""
+        """A row as the table held it when the batch began (read before its writes)."""
         if self.open:
             self._rows.pop(pin, None)
             self._rows[pin] = row
