@@ -13,10 +13,13 @@ from lifeledger.projections.database import ViewDatabase
 INSERT = "INSERT INTO t (k, v) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 
 
-def table(database_url: str) -> ViewDatabase:
+def table(
+    database_url: str, ddl: str = "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)"
+) -> ViewDatabase:
+    """A database holding one table, created as the read models' tables are (`Tx.create`)."""
     db = ViewDatabase(database_url, pool_size=1)
     with db.transaction(lock=True) as tx:
-        tx.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+        tx.create(ddl)
     return db
 
 
@@ -83,10 +86,9 @@ def test_a_plain_insert_meeting_a_row_already_there_fails_and_writes_nothing(
 def test_text_columns_of_created_tables_compare_bytewise(database_url: str) -> None:
     """`Tx.create`: the read models' text sorts and compares by its bytes on both stores
     (PostgreSQL's columns are `COLLATE "C"`, whatever the database's locale)."""
-    db = ViewDatabase(database_url, pool_size=1)
+    db = table(database_url)
     try:
-        with db.transaction(lock=True) as tx:
-            tx.create("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+        with db.transaction() as tx:
             tx.executemany(
                 "INSERT INTO t (k, v) VALUES (%s, %s)",
                 [(k, "x") for k in ["đ", "a", "Z", "Đ", "b", "B", "á"]],
@@ -106,10 +108,9 @@ NUMBERED = "INSERT INTO n (k, label, count, year) VALUES (%s, %s, %s, %s)"
 
 
 def numbered(database_url: str) -> ViewDatabase:
-    db = ViewDatabase(database_url, pool_size=1)
-    with db.transaction(lock=True) as tx:
-        tx.create("CREATE TABLE n (k TEXT PRIMARY KEY, label TEXT, count BIGINT, year BIGINT)")
-    return db
+    return table(
+        database_url, "CREATE TABLE n (k TEXT PRIMARY KEY, label TEXT, count BIGINT, year BIGINT)"
+    )
 
 
 @pytest.mark.parametrize("do_nothing", ["", " ON CONFLICT DO NOTHING"])
