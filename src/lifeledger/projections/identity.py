@@ -345,8 +345,9 @@ class Known:
         if position is None:
             self._rows.clear()
             self.complete = False
-        for pin, row in self._written.items() if position is not None else ():
-            self.remember(pin, row)
+        else:
+            for pin, row in self._written.items():
+                self._keep(pin, row)
         excess = len(self._rows) - self.limit
         if excess > 0:
             self.complete = False
@@ -365,8 +366,11 @@ class Known:
     def remember(self, pin: str, row: Stored) -> None:
         """A row as the table held it when the batch began (read before its writes)."""
         if self.open:
-            self._rows.pop(pin, None)
-            self._rows[pin] = row
+            self._keep(pin, row)
+
+    def _keep(self, pin: str, row: Stored) -> None:
+        self._rows.pop(pin, None)  # the newest last: the oldest go first
+        self._rows[pin] = row
 
     def written(self, pin: str, row: Stored) -> None:
         if self.open:
@@ -377,10 +381,10 @@ class Known:
 class Changes:
     """What a batch did to persons: facts added by new acts, and persons whose acts changed."""
 
+    known: Known  # the projection's: see `Known`
     added: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     reread: set[str] = field(default_factory=set)
     stored: dict[str, Stored] = field(default_factory=dict)  # the persons' rows before the batch
-    known: Known = field(default_factory=Known)
 
     def add(self, facts: dict[str, Fact]) -> None:
         """Count the facts one new act adds (see `facts_of_event`)."""
