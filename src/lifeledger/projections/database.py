@@ -75,9 +75,11 @@ class Tx:
     `defer` queues a write to run later with its table's other queued writes, as one
     `executemany` per statement: a projection writes a batch of events in a few round trips
     (on PostgreSQL an INSERT of many rows is sent as one `INSERT … SELECT FROM unnest(arrays)`,
-    one statement per 5,000 rows instead of one per row, and from 1,000 rows on by COPY into a
-    temporary table and one `INSERT … SELECT` from it, which formats the rows in C rather than
-    Python; rows of one INSERT … ON CONFLICT DO UPDATE must then have distinct keys).
+    one statement per 5,000 rows instead of one per row, and from 1,000 rows on by COPY, which
+    formats the rows in C rather than Python: straight into the table when it can, else into
+    a temporary table and one `INSERT … SELECT` from it (see `_copy_many`; rows of one INSERT …
+    ON CONFLICT DO UPDATE must then have distinct keys), in the binary format when the
+    columns allow (see `_copy`)).
     Writes to one table keep their order; writes to different tables are independent (no
     statement of ours reads one table to write another). Any other statement, and the end of
     the transaction, runs the queued writes first, so reads always see them.

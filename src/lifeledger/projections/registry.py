@@ -143,7 +143,7 @@ class RegistryProjection(Projection):
                 prepared.facts[envelope.position] = identity.facts_of_event(envelope, described)
                 _registered(writes, envelope, identity.roles(event, described))
             elif isinstance(event, ENTRY_EVENTS):
-                _entry(writes, event, envelope.position)
+                _entry(writes, envelope)
             else:
                 continue
             prepared.writes[envelope.position] = writes
@@ -167,9 +167,9 @@ class RegistryProjection(Projection):
             if position in prepared.writes:
                 tx.replay(prepared.writes[position])
             elif isinstance(event, Registration.Corrected):
-                changes.reread.update(_corrected(tx, event, position, amended, act_updates))
+                changes.reread.update(_corrected(tx, envelope, amended, act_updates))
             elif isinstance(event, Registration.Revoked):
-                changes.reread.update(_revoked(tx, event, amended, act_updates))
+                changes.reread.update(_revoked(tx, envelope, amended, act_updates))
         # After all the batch's new acts (so they go in as one INSERT): an update only ever
         # touches an act registered before it.
         for statement, params in act_updates:
@@ -268,13 +268,10 @@ def _amended_acts(tx: Tx, envelopes: Sequence[Envelope]) -> dict[str, dict[str, 
 
 
 def _corrected(
-    tx: Tx,
-    event: Registration.Corrected,
-    position: int,
-    amended: dict[str, dict[str, Any]],
-    act_updates: list[Update],
+    tx: Tx, envelope: Envelope, amended: dict[str, dict[str, Any]], act_updates: list[Update]
 ) -> list[str]:
-    target = str(event.originator_id)
+    event: Registration.Corrected = envelope.event
+    target, position = envelope.originator, envelope.position
     row = amended.get(target)
     if row is None:
         return []
@@ -314,12 +311,10 @@ def _corrected(
 
 
 def _revoked(
-    tx: Tx,
-    event: Registration.Revoked,
-    amended: dict[str, dict[str, Any]],
-    act_updates: list[Update],
+    tx: Tx, envelope: Envelope, amended: dict[str, dict[str, Any]], act_updates: list[Update]
 ) -> list[str]:
-    act_id = str(event.originator_id)
+    event: Registration.Revoked = envelope.event
+    act_id = envelope.originator
     revocation = {
         "decision": event.decision,
         "decided_on": event.decided_on,
@@ -341,8 +336,8 @@ def _revoked(
 # Staged entries (the approval and conflict queues)
 
 
-def _entry(tx: Queue, event: Any, position: int) -> None:
-    entry_id = str(event.originator_id)
+def _entry(tx: Queue, envelope: Envelope) -> None:
+    event, entry_id, position = envelope.event, envelope.originator, envelope.position
     if isinstance(event, StagedEntry.Staged):
         ref = Reference.at(event.content, "register")
         tx.defer(
