@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     """PostgreSQL connections per process (plus as many again on overflow)."""
     import_batch_size: int = 500
     """Acts checked and saved together in one transaction by an import."""
+    import_workers: int = 2
+    """Processes that check an import's lines while it reads them (0: the importing process
+    checks them itself, as it always does for a file of fewer than 1,000 lines)."""
 
     # HTTP API (`lifeledger serve`)
     api_host: str = "127.0.0.1"

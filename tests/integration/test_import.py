@@ -4,6 +4,7 @@ and a killed import that resumes to the same ledger."""
 from __future__ import annotations
 
 import gc
+import gzip
 import json
 import os
 import random
@@ -18,6 +19,7 @@ import pytest
 
 from lifeledger.domain.acts import Reference
 from lifeledger.importers.register import import_files
+from lifeledger.importers.validation import CHUNK
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
 from tests.builders import a_birth, a_correction, a_death, a_divorce, a_marriage, a_pin
@@ -163,6 +165,47 @@ def test_a_shuffled_file_gives_the_same_ledger(new_database: NewDatabase, tmp_pa
         app.close()
     assert results[0] == results[1]
     assert len(results[0]) > len(entries)
+
+
+def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
+    new_database: NewDatabase, tmp_path: Path
+) -> None:
+    """A file of more than a chunk of lines is checked by worker processes: the counts, the
+    report (bad lines in several chunks, in file order) and the ledger are the same."""
+    entries: list[Any] = [json.dumps(e, ensure_ascii=False) for e in families(320, seed=5)]
+    assert len(entries) > 1.5 * CHUNK
+    for index, bad in enumerate(BAD_LINES):
+        entries.insert(index * 300 + 7, bad)
+    export = tmp_path / "export.jsonl"
+    export.write_text("\n".join(entries) + "\n", encoding="utf-8")
+    results = []
+    for workers in (0, 2):
+        app = Ledger(Settings(database_url=new_database(), import_workers=workers))
+        report = tmp_path / f"report-{workers}.jsonl"
+        with report.open("w") as out:
+            summary = import_files(app, [export], approve_as="ap-1", report=out)
+        results.append((summary.as_dict(), report.read_text(), ledger_events(app)))
+        app.close()
+    assert results[0] == results[1]
+    counts, report_text, _ = results[1]
+    assert counts["rejected"] == len(BAD_LINES)
+    assert [json.loads(r)["line"] for r in report_text.splitlines()] == [
+        index * 300 + 8 for index in range(len(BAD_LINES))
+    ]
+
+
+def test_a_file_that_cannot_be_read_to_its_end_stops_the_import_and_changes_nothing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """A gzip file cut short past the first chunk: the reading error reaches the importer
+    from the thread that feeds the workers, before anything is saved."""
+    lines = [json.dumps(e, ensure_ascii=False) for e in families(320, seed=5)]
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    export = tmp_path / "export.jsonl.gz"
+    export.write_bytes(whole[: len(whole) * 3 // 4])
+    with pytest.raises(EOFError):
+        import_files(ledger, [export], approve_as="ap-1")
+    assert ledger.position() == 0
 
 
 def test_same_reference_with_other_content_is_a_conflict(ledger: Ledger, tmp_path: Path) -> None:

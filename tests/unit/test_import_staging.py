@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from lifeledger.domain.acts import parse_act
-from lifeledger.importers.register import _pack, _unpack
+from lifeledger.importers.validation import pack_act, unpack_act
 from tests.builders import a_birth, a_correction, a_death, a_divorce, a_marriage, a_pin
 
 MOTHER, FATHER, CHILD = a_pin("F", 1985), a_pin("M", 1983), a_pin("M", 2009)
@@ -27,4 +27,4 @@ ENTRIES: list[dict[str, Any]] = [
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: str(e["kind"]))
 def test_a_staged_act_reads_back_equal(entry: dict[str, Any]) -> None:
     act = parse_act(entry)
-    assert _unpack(_pack(act)) == act
+    assert unpack_act(pack_act(act)) == act

@@ -1,6 +1,7 @@
 """Import register exports (JSON Lines, gzip, CSV): stream, sort by fact date, save in batches.
 
-Lines are read one at a time and validated; the valid ones go to a temporary
+Lines are read one at a time and checked (see `validation`: by worker processes when there
+are many); the valid ones go to a temporary
 on-disk SQLite table keyed by (fact date, registration date, reference), so memory
 does not grow with the file and the order of the lines cannot change the result.
 They come back in that order in batches, each checked and saved in one
@@ -12,36 +13,23 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import json
-import pickle
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 from lifeledger.collector import rare_collections
 from lifeledger.commands import Recorder
-from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
-from lifeledger.domain.dates import PartialDate
-from lifeledger.domain.errors import InvalidEntry, LedgerError
-from lifeledger.domain.pin import Pin
-from lifeledger.jsontext import loads
+from lifeledger.domain.acts import Act
+from lifeledger.importers.validation import Checked, Line, check_all, rejection, unpack_act
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
 
 STATUSES = ("accepted", "duplicate", "rejected", "conflict")
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Line:
-    path: str
-    number: int
-    text: str
 
 
 @dataclass
@@ -57,24 +45,14 @@ class ImportSummary:
 
 class Report:
     """Rejected and conflicting lines with their reasons, one JSON object per line, so they can
-    be fixed and imported again."""
+    be fixed and imported again (see `validation.rejection`)."""
 
     def __init__(self, stream: IO[str] | None) -> None:
         self.stream = stream
 
-    def write(self, line: Line, status: str, error: LedgerError, entry: Any = None) -> None:
-        if self.stream is None:
-            return
-        record = {
-            "status": status,
-            "path": line.path,
-            "line": line.number,
-            "code": error.code,
-            "reason": error.message,
-            "field": error.facts.get("field"),
-            "entry": entry if entry is not None else line.text,
-        }
-        self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    def write(self, record: dict[str, Any]) -> None:
+        if self.stream is not None:
+            self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def import_files(
@@ -91,13 +69,12 @@ def import_files(
     summary, out = ImportSummary(), Report(report)
     with tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp, rare_collections():
         staging = _SortedLines(Path(tmp) / "lines.db")
-        for line in _read_all(paths):
-            summary.lines += 1
-            act = _validate(line, out)
-            if act is None:
+        for chunk in check_all(_read_all(paths), ledger.settings.import_workers):
+            summary.lines += len(chunk)
+            for rejected in (c.rejected for c in chunk if c.rejected is not None):
                 summary.counts[REJECTED] += 1
-            else:
-                staging.add(act, line)
+                out.write(rejected)
+            staging.add(chunk)
         total, done = staging.count(), 0
         for batch in staging.batches(ledger.settings.import_batch_size):
             acts = [act for act, _ in batch]
@@ -106,7 +83,7 @@ def import_files(
             ):
                 summary.counts[outcome.status] += 1
                 if outcome.error is not None and outcome.status in (REJECTED, CONFLICT):
-                    out.write(line, outcome.status, outcome.error, act.content)
+                    out.write(rejection(line, outcome.status, outcome.error, act.content))
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -125,36 +102,6 @@ def _save(
     return ledger.record_many(acts, recorder)
 
 
-def _validate(line: Line, report: Report) -> Act | None:
-    try:
-        raw = loads(line.text) if isinstance(line.text, str) else line.text
-    except json.JSONDecodeError as error:
-        report.write(line, REJECTED, InvalidEntry(f"line {line.number}: not JSON: {error.msg}"))
-        return None
-    try:
-        act = parse_act(raw)
-        _check_scan(act, Path(line.path).parent)
-    except LedgerError as error:
-        report.write(line, REJECTED, error, raw)
-        return None
-    return act
-
-
-def _check_scan(act: Act, base: Path) -> None:
-    """When the scanned page is at hand, its hash must match the one the entry gives."""
-    scan = act.get("source.scan")
-    if not isinstance(scan, dict) or not scan.get("path") or not scan.get("sha256"):
-        return
-    path = base / str(scan["path"])
-    if path.is_file():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != str(scan["sha256"]).lower():
-            raise InvalidEntry(
-                f"source.scan: {scan['path']} has sha256 {digest}, not {scan['sha256']}",
-                field="source.scan.sha256",
-            )
-
-
 class _SortedLines:
     """An on-disk table of validated lines, read back in the order the rules are applied."""
 
@@ -164,10 +111,10 @@ class _SortedLines:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE lines (key TEXT, path TEXT, number INTEGER, act BLOB)")
 
-    def add(self, act: Act, line: Line) -> None:
-        key = "|".join(str(part) for part in act.sort_key())
-        row = (key, line.path, line.number, _pack(act))
-        self.db.execute("INSERT INTO lines VALUES (?, ?, ?, ?)", row)
+    def add(self, checked: list[Checked]) -> None:
+        """Store the checked lines that hold an act (the others were rejected)."""
+        rows = [(c.key, c.path, c.number, c.packed) for c in checked if c.rejected is None]
+        self.db.executemany("INSERT INTO lines VALUES (?, ?, ?, ?)", rows)
 
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM lines").fetchone()[0])
@@ -176,55 +123,10 @@ class _SortedLines:
         self.db.execute("CREATE INDEX lines_key ON lines (key, path, number)")
         cursor = self.db.execute("SELECT path, number, act FROM lines ORDER BY key, path, number")
         while rows := cursor.fetchmany(size):
-            yield [(_unpack(act), Line(path, number, "")) for path, number, act in rows]
+            yield [(unpack_act(act), Line(path, number, "")) for path, number, act in rows]
 
     def close(self) -> None:
         self.db.close()
-
-
-def _pack(act: Act) -> bytes:
-    """The validated act as plain values: reading it back must not redo the validation, and
-    pickling the act's dataclasses as objects took twice as long both ways."""
-    persons = [
-        (role, p.pin.value if p.pin else None, p.full_name, p.sex, _date_parts(p.birth_date))
-        for role, p in act.persons.items()
-    ]
-    ref = act.reference
-    return pickle.dumps(
-        (
-            act.kind,
-            (ref.authority, ref.book, ref.number),
-            act.registered_on.toordinal(),
-            _date_parts(act.fact_date),
-            act.content,
-            persons,
-            act.content_hash,
-        )
-    )
-
-
-def _unpack(packed: bytes) -> Act:
-    kind, ref, registered_on, fact_date, content, persons, content_hash = pickle.loads(packed)
-    return Act(
-        kind,
-        Reference(*ref),
-        date.fromordinal(registered_on),
-        PartialDate(*fact_date),
-        content,
-        {
-            role: PersonRef(Pin(pin) if pin else None, name, sex, _partial_date(born))
-            for role, pin, name, sex, born in persons
-        },
-        content_hash,
-    )
-
-
-def _date_parts(value: PartialDate | None) -> tuple[int, int | None, int | None] | None:
-    return None if value is None else (value.year, value.month, value.day)
-
-
-def _partial_date(parts: tuple[int, int | None, int | None] | None) -> PartialDate | None:
-    return None if parts is None else PartialDate(*parts)
 
 
 def _read_all(paths: list[Path]) -> Iterator[Line]:

@@ -1,0 +1,248 @@
+"""Checking an export's lines: each read as JSON and parsed into an act by every field's rule
+(`parse_act`), then packed for the import's sort stage, or turned into the report's record of
+why it was rejected.
+
+Checking is a third of an import's work and needs nothing but the line, so a file of more than
+`CHUNK` lines is checked by worker processes (`Settings.import_workers` of them, each running
+`work`) while the importing process reads the file and stores what
+they send back: chunks of lines go to the workers in turn and their results are taken in the
+same order, so what comes out is what checking in the importing process gives, line for line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+import lifeledger
+from lifeledger.collector import rare_collections
+from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
+from lifeledger.domain.dates import PartialDate
+from lifeledger.domain.errors import InvalidEntry, LedgerError
+from lifeledger.domain.pin import Pin
+from lifeledger.jsontext import loads
+
+CHUNK = 1000
+"""Lines sent to a worker at a time; a file with fewer is checked by the importing process."""
+
+
+@dataclass(frozen=True)
+class Line:
+    path: str
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A line checked: its act's sort key and packed act (see `pack_act`), or, when it is
+    rejected, the report's record of why (`rejection`)."""
+
+    path: str
+    number: int
+    key: str = ""
+    packed: bytes = b""
+    rejected: dict[str, Any] | None = None
+
+
+def rejection(line: Line, status: str, error: LedgerError, entry: Any = None) -> dict[str, Any]:
+    """The report's record of a line that was rejected or conflicts: enough to fix it and
+    import it again."""
+    return {
+        "status": status,
+        "path": line.path,
+        "line": line.number,
+        "code": error.code,
+        "reason": error.message,
+        "field": error.facts.get("field"),
+        "entry": entry if entry is not None else line.text,
+    }
+
+
+def check(line: Line) -> Checked:
+    try:
+        raw = loads(line.text)
+    except json.JSONDecodeError as error:
+        invalid = InvalidEntry(f"line {line.number}: not JSON: {error.msg}")
+        return Checked(line.path, line.number, rejected=rejection(line, "rejected", invalid))
+    try:
+        act = parse_act(raw)
+        _check_scan(act, Path(line.path).parent)
+    except LedgerError as error:
+        return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, raw))
+    key = "|".join(str(part) for part in act.sort_key())
+    return Checked(line.path, line.number, key, pack_act(act))
+
+
+def _check_scan(act: Act, base: Path) -> None:
+    """When the scanned page is at hand, its hash must match the one the entry gives."""
+    scan = act.get("source.scan")
+    if not isinstance(scan, dict) or not scan.get("path") or not scan.get("sha256"):
+        return
+    path = base / str(scan["path"])
+    if path.is_file():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != str(scan["sha256"]).lower():
+            raise InvalidEntry(
+                f"source.scan: {scan['path']} has sha256 {digest}, not {scan['sha256']}",
+                field="source.scan.sha256",
+            )
+
+
+def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
+    """Every line checked, in chunks, in the order of `lines`: by `workers` processes when
+    there is more than one chunk, else here."""
+    chunks = _chunks(lines)
+    first = next(chunks, [])
+    if workers < 1 or len(first) < CHUNK:
+        for chunk in itertools.chain([first], chunks):
+            yield [check(line) for line in chunk]
+        return
+    yield from _Workers(workers).check(itertools.chain([first], chunks))
+
+
+def _chunks(lines: Iterable[Line]) -> Iterator[list[Line]]:
+    iterator = iter(lines)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process stopped without checking its chunk (its error is on stderr)."""
+
+
+class _Workers:
+    """Worker processes fed in turn by a thread (which also reads the file); their results
+    are read in the order the chunks were sent. A worker blocked writing a result is always
+    one the importing process reads before any later one, so neither side waits forever."""
+
+    def __init__(self, count: int) -> None:
+        path = [str(Path(lifeledger.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", f"import {__name__} as v; v.work()"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+            for _ in range(count)
+        ]
+        self.sent: queue.SimpleQueue[subprocess.Popen[bytes] | BaseException | None] = (
+            queue.SimpleQueue()
+        )
+
+    def check(self, chunks: Iterator[list[Line]]) -> Iterator[list[Checked]]:
+        feeder = threading.Thread(target=self._feed, args=(chunks,), daemon=True)
+        feeder.start()
+        try:
+            while (process := self.sent.get()) is not None:
+                if isinstance(process, BaseException):
+                    raise process
+                assert process.stdout is not None
+                try:
+                    yield pickle.load(process.stdout)
+                except EOFError:
+                    raise WorkerFailed("a worker checking the import's lines stopped") from None
+        finally:
+            for process in self.processes:
+                process.kill()
+                process.wait()
+            feeder.join()
+
+    def _feed(self, chunks: Iterator[list[Line]]) -> None:
+        try:
+            for process, chunk in zip(itertools.cycle(self.processes), chunks):
+                assert process.stdin is not None
+                pickle.dump(chunk, process.stdin, pickle.HIGHEST_PROTOCOL)
+                process.stdin.flush()
+                self.sent.put(process)
+        except BrokenPipeError:
+            self.sent.put(WorkerFailed("a worker checking the import's lines stopped"))
+            return
+        except BaseException as error:  # reading the file failed: the importer raises it
+            self.sent.put(error)
+            return
+        self.sent.put(None)
+
+
+def serve(source: IO[bytes], sink: IO[bytes]) -> None:
+    """A worker: check each chunk of lines read from `source`, write the results to `sink`."""
+    with rare_collections():
+        while True:
+            try:
+                chunk = pickle.load(source)
+            except EOFError:
+                return
+            pickle.dump([check(line) for line in chunk], sink, pickle.HIGHEST_PROTOCOL)
+            sink.flush()
+
+
+# Packed acts: how a checked act travels to the sort stage and back
+
+
+def pack_act(act: Act) -> bytes:
+    """The checked act as plain values: reading it back must not redo the checks, and
+    pickling the act's dataclasses as objects took twice as long both ways."""
+    persons = [
+        (role, p.pin.value if p.pin else None, p.full_name, p.sex, _date_parts(p.birth_date))
+        for role, p in act.persons.items()
+    ]
+    ref = act.reference
+    return pickle.dumps(
+        (
+            act.kind,
+            (ref.authority, ref.book, ref.number),
+            act.registered_on.toordinal(),
+            _date_parts(act.fact_date),
+            act.content,
+            persons,
+            act.content_hash,
+        )
+    )
+
+
+def unpack_act(packed: bytes) -> Act:
+    kind, ref, registered_on, fact_date, content, persons, content_hash = pickle.loads(packed)
+    return Act(
+        kind,
+        Reference(*ref),
+        date.fromordinal(registered_on),
+        PartialDate(*fact_date),
+        content,
+        {
+            role: PersonRef(Pin(pin) if pin else None, name, sex, _partial_date(born))
+            for role, pin, name, sex, born in persons
+        },
+        content_hash,
+    )
+
+
+def _date_parts(value: PartialDate | None) -> tuple[int, int | None, int | None] | None:
+    return None if value is None else (value.year, value.month, value.day)
+
+
+def _partial_date(parts: tuple[int, int | None, int | None] | None) -> PartialDate | None:
+    return None if parts is None else PartialDate(*parts)
+
+
+def work() -> None:
+    """A worker process's main: chunks of lines from stdin, their results to stdout."""
+    results = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to stderr, not into the results
+    try:
+        serve(sys.stdin.buffer, results)
+    except (BrokenPipeError, KeyboardInterrupt):  # the importer stopped
+        sys.exit(0)
