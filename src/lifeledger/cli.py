@@ -12,12 +12,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from lifeledger.auth import ROLES, UserError, UserStore
 from lifeledger.cli_projections import app as projections_app
 from lifeledger.demo import load_demo
-from lifeledger.importers.register import ImportSummary, import_files
+from lifeledger.importers.register import ImportSummary, UnreadableExport, import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
@@ -60,17 +61,21 @@ def import_command(
         raise typer.Exit(2)
     ledger = open_ledger()
     with ExitStack() as stack:
+        stack.callback(ledger.close)
         out = stack.enter_context(report.open("w", encoding="utf-8")) if report else None
         progress = _progress_bar(stack, "importing") if sys.stderr.isatty() else None
-        summary = import_files(
-            ledger,
-            paths,
-            approve_as=approve_as,
-            entered_by=entered_by or getpass.getuser(),
-            report=out,
-            progress=progress,
-        )
-    ledger.close()
+        try:
+            summary = import_files(
+                ledger,
+                paths,
+                approve_as=approve_as,
+                entered_by=entered_by or getpass.getuser(),
+                report=out,
+                progress=progress,
+            )
+        except UnreadableExport as error:
+            err.print(f"[red]{escape(str(error))}[/red]; nothing was imported")
+            raise typer.Exit(2) from None
     _print_summary(summary, as_json)
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lifeledger.ledger import Ledger
+from lifeledger.settings import Settings
 from tests.builders import a_birth, a_pin
 
 
@@ -42,6 +44,22 @@ def test_import_of_a_missing_file_names_it_and_changes_nothing(database_url: str
     done = lifeledger(database_url, "import", "/nonexistent/export.jsonl")
     assert done.returncode == 2
     assert "/nonexistent/export.jsonl" in done.stderr
+
+
+def test_import_of_a_file_that_is_not_utf8_text_names_it_and_changes_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    lines = [json.dumps(a_birth(a_pin("F", 1990 + n), f"{1990 + n}-09-09")) for n in range(3)]
+    export = tmp_path / "latin1.jsonl"
+    export.write_bytes(("\n".join(lines) + "\n").encode() + "Ha Noi, café\n".encode("latin-1"))
+    done = lifeledger(database_url, "import", str(export), "--approve-as", "ap-1")
+    assert done.returncode == 2
+    said = " ".join(done.stderr.split())  # as the terminal wraps it
+    assert "latin1.jsonl" in said and "cannot be read as UTF-8" in said
+    assert "nothing was imported" in said and "Traceback" not in said
+    ledger = Ledger(Settings(database_url=database_url))
+    assert ledger.position() == 0
+    ledger.close()
 
 
 def test_demo_loads_once_into_an_empty_ledger(database_url: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lifeledger.domain.acts import Reference
-from lifeledger.importers.register import import_files
+from lifeledger.importers.register import UnreadableExport, import_files
 from lifeledger.importers.validation import CHUNK
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
@@ -130,7 +130,7 @@ def test_an_import_leaves_the_garbage_collector_as_it_found_it(
     export = write_export(tmp_path / "export.jsonl", families(2))
     import_files(ledger, [export], approve_as="approver-1")
     assert gc.isenabled()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(UnreadableExport):
         import_files(ledger, [tmp_path / "missing.jsonl"], approve_as="approver-1")
     assert gc.isenabled()
 
@@ -203,7 +203,7 @@ def test_a_file_that_cannot_be_read_to_its_end_stops_the_import_and_changes_noth
     whole = gzip.compress(("\n".join(lines) + "\n").encode())
     export = tmp_path / "export.jsonl.gz"
     export.write_bytes(whole[: len(whole) * 3 // 4])
-    with pytest.raises(EOFError):
+    with pytest.raises(UnreadableExport, match=r"export\.jsonl\.gz: cannot be read"):
         import_files(ledger, [export], approve_as="ap-1")
     assert ledger.position() == 0
 

@@ -8,7 +8,6 @@ import gzip
 import io
 import json
 import uuid
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -18,7 +17,7 @@ from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.common import check_json
 from lifeledger.auth import Principal, province_of
-from lifeledger.importers.register import import_files
+from lifeledger.importers.register import UNREADABLE, import_files
 
 SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
 CONTENT_TYPES = {
@@ -102,7 +101,7 @@ def inspect(path: Path, user: Principal) -> None:
                     f"({', '.join(sorted(user.provinces))})",
                     province=province,
                 )
-    except (UnicodeDecodeError, OSError, EOFError, zlib.error, csv.Error) as error:
+    except UNREADABLE as error:
         raise ApiProblem(
             422,
             "unreadable-export",

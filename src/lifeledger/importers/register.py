@@ -17,6 +17,7 @@ import io
 import json
 import sqlite3
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,12 +130,26 @@ class _SortedLines:
         self.db.close()
 
 
+UNREADABLE = (UnicodeDecodeError, OSError, EOFError, zlib.error, csv.Error)
+"""What reading an export that is not UTF-8 text, or whose gzip is broken, raises."""
+
+
+class UnreadableExport(ValueError):
+    """An export that cannot be read to its end: the import stops before saving anything
+    (every line is read and checked before the first is saved)."""
+
+
 def _read_all(paths: list[Path]) -> Iterator[Line]:
     for path in paths:
-        if path.name.endswith(".csv") or path.name.endswith(".csv.gz"):
-            yield from _read_csv(path)
-        else:
-            yield from _read_jsonl(path)
+        try:
+            if path.name.endswith(".csv") or path.name.endswith(".csv.gz"):
+                yield from _read_csv(path)
+            else:
+                yield from _read_jsonl(path)
+        except UNREADABLE as error:
+            raise UnreadableExport(
+                f"{path}: cannot be read as UTF-8 JSON Lines or CSV (gzip allowed): {error}"
+            ) from error
 
 
 def _open_text(path: Path) -> IO[str]:
