@@ -24,11 +24,17 @@ def holds_long_number(data: bytes) -> bool:
 
 
 def loads(text: str | bytes) -> Any:
-    """The value of JSON text, as `json.loads` gives it (and its error, when it refuses)."""
+    """The value of JSON text, as `json.loads` gives it (and its error, when it refuses).
+    Text nested too deeply for either parser is refused as not JSON, with the same error
+    (the standard library would raise RecursionError)."""
     data = text.encode() if isinstance(text, str) else text
     if not holds_long_number(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        document = text if isinstance(text, str) else text.decode(errors="replace")
+        raise json.JSONDecodeError("nested too deeply", document, 0) from None

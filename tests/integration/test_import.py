@@ -73,6 +73,7 @@ BAD_LINES = [
     json.dumps(a_birth("003090000001", "1990-01-01")),  # unknown province
     json.dumps(a_birth(a_pin("M", 1990), "1991-01-01")),  # PIN year disagrees
     json.dumps({**a_birth(a_pin("F", 1990), "1990-02-02"), "note": "ink\u0000blot"}),
+    '{"kind": "birth", "note": ' + "[" * 100_000 + "]" * 100_000 + "}",  # too deep to parse
 ]
 
 
@@ -99,10 +100,11 @@ def test_counts_add_up_and_rejected_lines_are_reported(ledger: Ledger, tmp_path:
     )
     reported = [json.loads(line) for line in report.read_text().splitlines()]
     assert sorted(r["code"] for r in reported) == sorted(
-        ["invalid-entry"] * 3 + ["invalid-pin", "invalid-pin", "pin-mismatch"]
+        ["invalid-entry"] * 4 + ["invalid-pin", "invalid-pin", "pin-mismatch"]
     )
     assert all(r["reason"] and r["line"] for r in reported)
     assert any("note: text contains a NUL character" in r["reason"] for r in reported)
+    assert any("not JSON: nested too deeply" in r["reason"] for r in reported)
 
 
 def test_an_object_looking_like_the_stores_encoding_is_refused_and_changes_nothing(
@@ -175,7 +177,7 @@ def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
     entries: list[Any] = [json.dumps(e, ensure_ascii=False) for e in families(320, seed=5)]
     assert len(entries) > 1.5 * CHUNK
     for index, bad in enumerate(BAD_LINES):
-        entries.insert(index * 300 + 7, bad)
+        entries.insert(index * 250 + 7, bad)
     export = tmp_path / "export.jsonl"
     export.write_text("\n".join(entries) + "\n", encoding="utf-8")
     results = []
@@ -190,7 +192,7 @@ def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
     counts, report_text, _ = results[1]
     assert counts["rejected"] == len(BAD_LINES)
     assert [json.loads(r)["line"] for r in report_text.splitlines()] == [
-        index * 300 + 8 for index in range(len(BAD_LINES))
+        index * 250 + 8 for index in range(len(BAD_LINES))
     ]
 
 

@@ -44,3 +44,13 @@ def test_refuses_with_the_standard_librarys_error(text: str) -> None:
     with pytest.raises(json.JSONDecodeError) as theirs:
         json.loads(text)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("depth", [2_000, 100_000])
+def test_text_nested_too_deeply_is_refused_as_not_json(depth: int) -> None:
+    """Beyond orjson's limit the standard library recursed until Python's limit and raised
+    RecursionError, which stopped an import on one line of a file."""
+    text = '{"note": ' + "[" * depth + "]" * depth + "}"
+    for given in (text, text.encode()):
+        with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+            loads(given)
