@@ -82,6 +82,17 @@ def test_csv_import(api: Api) -> None:
     assert response.json()["counts"]["accepted"] == 1
 
 
+def test_a_csv_whose_header_nests_a_column_inside_another_is_a_422_naming_the_file(
+    api: Api,
+) -> None:
+    csv_text = "kind,child,child.pin\nbirth,Lê Văn Tám,034045000077\n"
+    response = api.approver.post(
+        "/v1/imports", files={"file": ("register-1945.csv", csv_text.encode())}
+    )
+    detail = is_problem(response, 422, "unreadable-export")["detail"]
+    assert detail.startswith("register-1945.csv: ") and "'child.pin'" in detail
+
+
 def test_second_user_approves_a_staged_entry(api: Api) -> None:
     pin = a_pin("M", 1955)
     entry = a_birth(pin, "1955-05-05")

@@ -8,6 +8,7 @@ import gzip
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -208,6 +209,56 @@ def test_a_file_that_cannot_be_read_to_its_end_stops_the_import_and_changes_noth
     with pytest.raises(UnreadableExport, match=r"export\.jsonl\.gz: cannot be read"):
         import_files(ledger, [export], approve_as="ap-1")
     assert ledger.position() == 0
+
+
+CSV_HEADER = (
+    "kind,register.authority,register.province,register.book,register.number,"
+    "register.registered_on,child.pin,child.full_name,child.sex,child.birth_date"
+)
+
+
+def csv_row(number: int, birth_year: int) -> str:
+    pin = a_pin("M", birth_year)
+    return (
+        f"birth,034-XA-DONGHOA,034,01/{birth_year},{number},{birth_year}-02-02,{pin},"
+        f"Lê Văn Tám,M,{birth_year}-02-01"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        (CSV_HEADER + ",child", "'child' and a column 'child.pin' inside it"),
+        (CSV_HEADER + ",child.sex", "'child.sex' more than once"),
+    ],
+)
+def test_a_csv_header_that_would_lose_values_makes_the_file_unreadable(
+    ledger: Ledger, tmp_path: Path, header: str, named: str
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(f"{header}\n{csv_row(1, 1961)},x\n", encoding="utf-8")
+    with pytest.raises(UnreadableExport, match=re.escape(named)):
+        import_files(ledger, [export], approve_as="ap-1")
+    assert ledger.position() == 0
+
+
+def test_a_csv_row_with_more_values_than_columns_is_rejected_and_the_others_go_in(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """An unquoted comma shifts a row's values: the row is reported, not read shifted."""
+    export = tmp_path / "export.csv"
+    rows = [
+        csv_row(1, 1961),
+        csv_row(2, 1962).replace("Lê Văn Tám", "Lê, Văn Tám"),
+        csv_row(3, 1963),
+    ]
+    export.write_text("\n".join([CSV_HEADER, *rows]) + "\n", encoding="utf-8")
+    report = tmp_path / "rejected.jsonl"
+    with report.open("w") as out:
+        counts = import_files(ledger, [export], approve_as="ap-1", report=out).as_dict()
+    assert (counts["accepted"], counts["rejected"]) == (2, 1)
+    (rejected,) = [json.loads(line) for line in report.read_text().splitlines()]
+    assert rejected["line"] == 3 and rejected["reason"] == "line 3: 11 values for 10 columns"
 
 
 def test_same_reference_with_other_content_is_a_conflict(ledger: Ledger, tmp_path: Path) -> None:

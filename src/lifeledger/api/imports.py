@@ -17,7 +17,7 @@ from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.common import check_json
 from lifeledger.auth import Principal, province_of
-from lifeledger.importers.register import UNREADABLE, import_files
+from lifeledger.importers.register import UNREADABLE, UnreadableExport, import_files
 
 SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
 CONTENT_TYPES = {
@@ -63,13 +63,7 @@ def _registers(path: Path) -> Iterator[tuple[int, Any]]:
             except ValueError:
                 continue  # the importer reports it as rejected
             except RecursionError as error:
-                raise ApiProblem(
-                    422,
-                    "unreadable-export",
-                    "The export cannot be read",
-                    f"line {number}: nested too deeply",
-                    field="file",
-                ) from error
+                raise _unreadable(f"line {number}: nested too deeply") from error
             if not isinstance(entry, dict):
                 continue
             try:
@@ -102,13 +96,11 @@ def inspect(path: Path, user: Principal) -> None:
                     province=province,
                 )
     except UNREADABLE as error:
-        raise ApiProblem(
-            422,
-            "unreadable-export",
-            "The export cannot be read",
-            f"file: not UTF-8 JSON Lines or CSV (gzip allowed): {error}",
-            field="file",
-        ) from error
+        raise _unreadable(f"file: not UTF-8 JSON Lines or CSV (gzip allowed): {error}") from error
+
+
+def _unreadable(detail: str) -> ApiProblem:
+    return ApiProblem(422, "unreadable-export", "The export cannot be read", detail, field="file")
 
 
 def run_import(
@@ -127,6 +119,9 @@ def run_import(
         summary = import_files(
             context.ledger, [path], approve_as=approve_as, entered_by=entered_by, report=report
         )
+    except UnreadableExport as error:  # e.g. a CSV header naming a column twice
+        context.imports.finish(import_id, "failed", {}, [])
+        raise _unreadable(f"{filename or 'file'}: {error.reason}") from error
     except Exception:
         context.imports.finish(import_id, "failed", {}, [])
         raise

@@ -135,8 +135,12 @@ UNREADABLE = (UnicodeDecodeError, OSError, EOFError, zlib.error, csv.Error)
 
 
 class UnreadableExport(ValueError):
-    """An export that cannot be read to its end: the import stops before saving anything
-    (every line is read and checked before the first is saved)."""
+    """An export that cannot be read to its end, or whose CSV header is malformed: the import
+    stops before saving anything (every line is read and checked before the first is saved)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
 
 
 def _read_all(paths: list[Path]) -> Iterator[Line]:
@@ -148,7 +152,7 @@ def _read_all(paths: list[Path]) -> Iterator[Line]:
                 yield from _read_jsonl(path)
         except UNREADABLE as error:
             raise UnreadableExport(
-                f"{path}: cannot be read as UTF-8 JSON Lines or CSV (gzip allowed): {error}"
+                path, f"cannot be read as UTF-8 JSON Lines or CSV (gzip allowed): {error}"
             ) from error
 
 
@@ -166,14 +170,39 @@ def _read_jsonl(path: Path) -> Iterator[Line]:
 
 
 def _read_csv(path: Path) -> Iterator[Line]:
-    """CSV with dotted column names (`child.pin`, `spouses.0.pin`): one nested entry per row."""
+    """CSV with dotted column names (`child.pin`, `spouses.0.pin`): one nested entry per row.
+    A header that names a column twice, or a column and another inside it (`child` and
+    `child.pin`), makes the file unreadable; a row with more values than the header has
+    columns is rejected (a comma left unquoted shifts its values)."""
     with _open_text(path) as stream:
-        for number, row in enumerate(csv.DictReader(stream), start=2):
+        reader = csv.DictReader(stream)
+        columns = list(reader.fieldnames or [])
+        _check_header(path, columns)
+        for number, row in enumerate(reader, start=2):
+            extra = row.pop(None, None)  # values beyond the header's columns
             entry: dict[str, Any] = {}
             for column, value in row.items():
                 if column and value not in (None, ""):
                     _put(entry, column.split("."), _csv_value(column, value))
-            yield Line(str(path), number, json.dumps(_lists(entry), ensure_ascii=False))
+            text = json.dumps(_lists(entry), ensure_ascii=False)
+            problem = None
+            if extra:
+                values = len(columns) + len(extra)
+                problem = f"line {number}: {values} values for {len(columns)} columns"
+            yield Line(str(path), number, text, problem)
+
+
+def _check_header(path: Path, columns: list[str]) -> None:
+    named = [c for c in columns if c]
+    twice = sorted({c for c in named if named.count(c) > 1})
+    if twice:
+        raise UnreadableExport(path, f"the header names column {twice[0]!r} more than once")
+    for column in named:
+        inner = next((c for c in named if c.startswith(column + ".")), None)
+        if inner is not None:
+            raise UnreadableExport(
+                path, f"the header has a column {column!r} and a column {inner!r} inside it"
+            )
 
 
 _INTEGER_COLUMNS = ("page", "birth_year")

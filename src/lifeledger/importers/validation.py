@@ -40,9 +40,13 @@ CHUNK = 1000
 
 @dataclass(frozen=True)
 class Line:
+    """A line of an export (a CSV row as JSON text); `problem`: why the reader already knows
+    it must be rejected."""
+
     path: str
     number: int
     text: str
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ def check(line: Line) -> Checked:
         invalid = InvalidEntry(f"line {line.number}: not JSON: {error.msg}")
         return Checked(line.path, line.number, rejected=rejection(line, "rejected", invalid))
     try:
+        if line.problem is not None:
+            raise InvalidEntry(line.problem)
         act = parse_act(raw)
         _check_scan(act, Path(line.path).parent)
     except LedgerError as error:
