@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from lifeledger.domain import rules
-from lifeledger.domain.acts import PARENT_ROLES, Act, PersonRef, Reference
+from lifeledger.domain.acts import PARENT_ROLES, PERSON_FIELDS, Act, PersonRef, Reference
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import (
     ActNotFound,
@@ -423,20 +423,6 @@ ACT_FIELDS = (
     "court.decision",
     "court.name",
     "court.effective_on",
-)
-PERSON_FIELDS = (
-    "full_name",
-    "family_name",
-    "middle_name",
-    "given_name",
-    "sex",
-    "birth_date",
-    "birth_year",
-    "birth_place",
-    "hometown",
-    "ethnicity",
-    "nationality",
-    "residence",
 )
 # Corrected fields that change a fact the rules look at: act kind -> field -> fact key.
 FACT_FIELDS = {

@@ -22,6 +22,7 @@ from lifeledger.domain.acts import Reference
 from lifeledger.importers.register import UnreadableExport, import_files
 from lifeledger.importers.validation import CHUNK
 from lifeledger.ledger import Ledger
+from lifeledger.projections import Projections
 from lifeledger.settings import Settings
 from tests.builders import a_birth, a_correction, a_death, a_divorce, a_marriage, a_pin
 from tests.conftest import NewDatabase
@@ -259,6 +260,52 @@ def test_a_csv_row_with_more_values_than_columns_is_rejected_and_the_others_go_i
     assert (counts["accepted"], counts["rejected"]) == (2, 1)
     (rejected,) = [json.loads(line) for line in report.read_text().splitlines()]
     assert rejected["line"] == 3 and rejected["reason"] == "line 3: 11 values for 10 columns"
+
+
+ODD_VALUES: list[Any] = [None, "", 0, -1, 1.5, True, [], {}, "x", [1, "a"], {"a": 1},
+              "2020-02-30", "1990-13", "034190000001", 10**30, " 2001-01-01 "]  # fmt: skip
+
+
+def _with_odd_values(entry: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """The entry with one to three of its fields (at any depth) given another JSON value of
+    any type, or removed: what a messy export holds."""
+    entry = json.loads(json.dumps(entry))
+    for _ in range(rng.randint(1, 3)):
+        places: list[tuple[Any, Any]] = []
+        nodes: list[Any] = [entry]
+        while nodes:
+            node = nodes.pop()
+            keys = node.keys() if isinstance(node, dict) else range(len(node))
+            for key in keys:
+                places.append((node, key))
+                if isinstance(node[key], dict | list):
+                    nodes.append(node[key])
+        node, key = rng.choice(places)
+        if isinstance(node, dict) and rng.random() < 0.3:
+            del node[key]
+        else:
+            node[key] = json.loads(json.dumps(rng.choice(ODD_VALUES)))
+    return entry
+
+
+def test_entries_with_odd_values_end_as_counted_lines_and_the_read_models_take_them(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """Every line of a messy export ends accepted, duplicate, rejected or conflict (no line
+    stops the import), and the projections apply whatever was accepted."""
+    rng = random.Random(29)
+    entries = [
+        _with_odd_values(entry, rng) if rng.random() < 0.5 else entry
+        for entry in families(120, seed=13)
+    ]
+    export = write_export(tmp_path / "messy.jsonl", entries)
+    counts = import_files(ledger, [export], approve_as="ap-1").as_dict()
+    statuses = ("accepted", "duplicate", "rejected", "conflict")
+    assert sum(counts[status] for status in statuses) == counts["lines"] == len(entries)
+    assert counts["rejected"] > 100 and counts["accepted"] > len(entries) / 2
+    projections = Projections(ledger)
+    assert projections.runner.catch_up() == ledger.position()
+    projections.close()
 
 
 def test_same_reference_with_other_content_is_a_conflict(ledger: Ledger, tmp_path: Path) -> None:

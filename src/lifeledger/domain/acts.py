@@ -49,7 +49,13 @@ PERSON_FIELDS = (
     "nationality",
     "residence",
 )
+PERSON_TEXT_FIELDS = tuple(
+    f for f in PERSON_FIELDS if f not in ("full_name", "sex", "birth_date", "birth_year")
+)
+"""A person's fields that are free text (a name part, a place): given, they must be text."""
 REFERENCE_KEYS = ("authority", "book", "number")
+MAX_PAGE = 99_999
+"""The highest page number a register's page may have."""
 LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://lifeledger.example/ledger")
 
 
@@ -178,6 +184,37 @@ class _Reader:
             raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
         return str(value).strip()
 
+    def free_text(self, path: str, required: bool = False) -> str | None:
+        """Text that must be given as text (a name, a place), not a number or a truth value."""
+        value = self.value(path, required)
+        if value is not None and not isinstance(value, str):
+            raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
+        return value.strip() if value else None
+
+    def birth_year(self, path: str) -> int | None:
+        """A year as digits (a number or text), as a date's year must be."""
+        value = self.value(path)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not str(value).isdigit():
+            raise InvalidEntry(f"{path}: {value!r} is not a year", field=path)
+        return PartialDate.parse(str(value), path).year
+
+    def page(self, path: str) -> None:
+        value = self.value(path)
+        if value is None:
+            return
+        if isinstance(value, bool) or not str(value).isdigit() or not 0 < int(value) <= MAX_PAGE:
+            raise InvalidEntry(f"{path}: {value!r} is not a page number", field=path)
+
+    def mapping(self, path: str) -> dict[str, Any] | None:
+        value = self.value(path)
+        if value is not None and not isinstance(value, dict):
+            raise InvalidEntry(
+                f"{path}: expected an object, got {type(value).__name__}", field=path
+            )
+        return value
+
     def partial_date(self, path: str, required: bool = False) -> PartialDate | None:
         return parse_optional(self.text(path, required), path)
 
@@ -202,15 +239,15 @@ class _Reader:
             return None
         if not isinstance(node, dict):
             raise InvalidEntry(f"{path}: expected a person object", field=path)
-        full_name = self.text(f"{path}.full_name", required=True)
+        full_name = self.free_text(f"{path}.full_name", required=True)
         assert full_name is not None
+        for name in PERSON_TEXT_FIELDS:
+            self.free_text(f"{path}.{name}")
         sex = self.choice(f"{path}.sex", ("M", "F"), required=False)
         birth_date = self.partial_date(f"{path}.birth_date")
-        birth_year = self.value(f"{path}.birth_year")
-        if birth_year is not None and not str(birth_year).isdigit():
-            raise InvalidEntry(f"{path}.birth_year: {birth_year!r} is not a year", field=path)
-        year = birth_date.year if birth_date else (int(birth_year) if birth_year else None)
-        if birth_date and birth_year and int(birth_year) != birth_date.year:
+        birth_year = self.birth_year(f"{path}.birth_year")
+        year = birth_date.year if birth_date else birth_year
+        if birth_date and birth_year and birth_year != birth_date.year:
             raise InvalidEntry(
                 f"{path}: birth_year {birth_year} disagrees with birth_date {birth_date}",
                 field=f"{path}.birth_year",
@@ -241,6 +278,8 @@ def parse_act(raw: object) -> Act:
     read = _Reader(raw)
     reference = read.reference("register")
     registered_on = read.exact_date("register.registered_on")
+    read.page("register.page")
+    read.mapping("source")
     read.choice("source.kind", SOURCES, required=False)
     province = read.text("register.province")
     if province is not None and not (len(province) == 3 and province.isdigit()):
@@ -448,12 +487,29 @@ def _correction(read: _Reader) -> tuple[Persons, PartialDate | None]:
             raise InvalidEntry(
                 f"changes.{i}.field: required field is missing", field=f"changes.{i}.field"
             )
+        read.free_text(f"changes.{i}.field")
         if "after" not in change:
             raise InvalidEntry(
                 f"changes.{i}.after: required field is missing", field=f"changes.{i}.after"
             )
+        _check_after(read, f"changes.{i}.after", str(change["field"]).rpartition(".")[2])
     read.text("basis", required=True)
     return {"subject": PersonRef(subject, "")}, read.partial_date("occurred_on")
+
+
+def _check_after(read: _Reader, path: str, leaf: str) -> None:
+    """A correction's new value passes the rule its field has in an entry (the act stays
+    readable): a date is a (partial) date, a sex M or F, a birth year digits, a name text."""
+    if read.value(path) is None:
+        return
+    if leaf in ("birth_date", "occurred_on", "date", "effective_on"):
+        read.partial_date(path)
+    elif leaf == "sex":
+        read.choice(path, ("M", "F"))
+    elif leaf == "birth_year":
+        read.birth_year(path)
+    elif leaf in PERSON_TEXT_FIELDS or leaf == "full_name":
+        read.free_text(path)
 
 
 _KIND_READERS = {
