@@ -23,6 +23,7 @@ from bench.families import generate
 
 from lifeledger.commands import Recorder
 from lifeledger.domain.acts import Reference, parse_act
+from lifeledger.domain.registration import Registration
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, documents, person_view, search
@@ -154,6 +155,26 @@ def projections(ledger: Ledger) -> Iterator[Projections]:
 @pytest.fixture
 def family(projections: Projections) -> Family:
     return build_family(projections)
+
+
+def test_an_act_stored_before_its_fields_were_checked_does_not_stop_the_read_models(
+    ledger: Ledger,
+) -> None:
+    """Earlier versions stored numbers as name parts and pages or birth years of any size; the
+    catch-up reads such an act as well as it can instead of stopping at it for ever."""
+    pin = a_pin("F", 1990)
+    act = parse_act(a_birth(pin, "1990-02-02"))
+    act.content["register"]["page"] = 10**30
+    act.content["child"]["given_name"] = 7
+    act.content["mother"] = {"full_name": "Trần Thị Bích", "birth_year": 10**30}
+    ledger.save(Registration.record(act, [pin], {"kind": "digitized"}, {"user": "old-import"}))
+    projections = Projections(ledger)
+    assert projections.runner.catch_up() == ledger.position()
+    person = projections.person(pin).data
+    assert person is not None and person["full_name"] == act.content["child"]["full_name"]
+    mother = person["parents"]["mother"]
+    assert mother["full_name"] == "Trần Thị Bích" and mother["birth_year"] is None
+    projections.close()
 
 
 def test_a_parent_known_by_name_only_has_a_null_pin(family: Family) -> None:

@@ -56,7 +56,10 @@ def move_edge_dates(tx: Queue, kind: str, act_id: str, fact_date: str | None) ->
 
 
 def parse_int(value: Any) -> int | None:
-    return int(value) if value not in (None, "") and str(value).isdigit() else None
+    """A whole number that a BIGINT column holds, else None (an act stored before its page
+    and birth years were checked may hold any value)."""
+    text = str(value) if value is not None and not isinstance(value, bool) else ""
+    return int(text) if text.isdigit() and len(text) <= 18 else None
 
 
 def _birth_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:

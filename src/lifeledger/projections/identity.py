@@ -90,9 +90,8 @@ def _fact(
         "on": on,
         "order": order,
         "ref": ref,
-        "person": {
-            k: v for k, v in person.items() if k in IDENTITY_KEYS and v is not None and v != ""
-        },
+        # Text only: an act stored before its fields had to be text may hold another value.
+        "person": {k: v for k, v in person.items() if k in IDENTITY_KEYS and _text(v)},
     }
 
 
@@ -109,6 +108,10 @@ def facts_of_event(envelope: Envelope, described: Described) -> dict[str, Fact]:
     return {
         pin: _fact(event.kind, role, on, order, where, person) for pin, role, person in described
     }
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
 
 
 @lru_cache(maxsize=65536)
@@ -499,7 +502,7 @@ def _person_row(pin: str, sources: Sources, guard: Guard, position: int) -> Pers
         fold(person.get("given_name") or name.split(" ")[-1]),
         person["sex"],
         person["birth_date"],
-        int(str(person["birth_date"])[:4]),
+        _year(str(person["birth_date"])) or Pin(pin).birth_year,
         pin[:3],
         person["status"],
         person["death_date"],
@@ -507,6 +510,12 @@ def _person_row(pin: str, sources: Sources, guard: Guard, position: int) -> Pers
         guard_text(guard),
         position,
     )
+
+
+def _year(date_text: str) -> int | None:
+    """The year of a (partial) date, None when the text is none (an act stored before
+    corrected dates were checked may hold any text)."""
+    return int(date_text[:4]) if date_text[:4].isdigit() else None
 
 
 def words(folded: str | None) -> list[str]:
