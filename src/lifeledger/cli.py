@@ -24,7 +24,7 @@ from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
 
 app = typer.Typer(help="lifeledger: an event-sourced ledger of civil status (hộ tịch).")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages whole: a terminal wraps them itself
 
 
 def open_ledger() -> Ledger:

@@ -20,7 +20,7 @@ from lifeledger.projections import Projections, documents
 from lifeledger.settings import Settings
 
 app = typer.Typer(help="Read models: rebuild, status, run.", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages whole: a terminal wraps them itself
 
 
 def open_projections() -> Projections:
