@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
 from lifeledger.commands import Recorder, Work, pins_of, record
-from lifeledger.domain.acts import PARENT_ROLES, Act, Reference, parse_act
+from lifeledger.domain.acts import Act, Reference, parse_act
 from lifeledger.domain.entry import APPROVED, CONFLICT, PENDING, StagedEntry, entry_id
 from lifeledger.domain.errors import (
     ActNotFound,
@@ -257,8 +257,7 @@ class Ledger(Application[UUID]):
             for pin in pins:
                 person = work.loaded.get(person_id(pin))
                 if isinstance(person, Person):
-                    related |= set(person.parents(PARENT_ROLES).values())
-                    related |= {span.spouse for span in person.marriages()}
+                    related |= person.relatives()
             pins = related
             self._prefetch(work, [person_id(p) for p in pins])
 

@@ -170,6 +170,17 @@ class Person(Aggregate):
                         found[role] = pin
         return found
 
+    def relatives(self) -> set[str]:
+        """The PINs of this person's parents (by birth, recognition or adoption) and spouses
+        (former ones too): whom the rules about this person may read next."""
+        found: set[str] = set()
+        for fact in self.live_facts():
+            if fact["role"] == "child":
+                found.update(p for r, p in fact.get("parents", {}).items() if r in PARENT_ROLES)
+            elif fact["kind"] == "marriage":
+                found.add(fact["other"])
+        return found
+
     def parent_facts(self, role: str) -> list[Fact]:
         return [
             f for f in self.live_facts() if f["role"] == "child" and role in f.get("parents", {})
