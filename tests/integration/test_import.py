@@ -198,6 +198,17 @@ def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
     ]
 
 
+def test_when_no_worker_process_can_start_the_importer_checks_the_lines_itself(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    entries = families(220, seed=5)
+    assert len(entries) > CHUNK
+    export = write_export(tmp_path / "export.jsonl", entries)
+    counts = import_files(ledger, [export], approve_as="ap-1").as_dict()
+    assert counts["accepted"] == len(entries)
+
+
 def test_a_file_that_cannot_be_read_to_its_end_stops_the_import_and_changes_nothing(
     ledger: Ledger, tmp_path: Path
 ) -> None:

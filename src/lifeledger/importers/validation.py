@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import os
 import pickle
 import queue
@@ -33,6 +34,8 @@ from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import InvalidEntry, LedgerError
 from lifeledger.domain.pin import Pin
 from lifeledger.jsontext import loads
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1000
 """Lines sent to a worker at a time; a file with fewer is checked by the importing process."""
@@ -112,11 +115,12 @@ def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
     there is more than one chunk, else here."""
     chunks = _chunks(lines)
     first = next(chunks, [])
-    if workers < 1 or len(first) < CHUNK:
+    pool = _Workers.start(workers) if len(first) == CHUNK else None
+    if pool is None:
         for chunk in itertools.chain([first], chunks):
             yield [check(line) for line in chunk]
         return
-    yield from _Workers(workers).check(itertools.chain([first], chunks))
+    yield from pool.check(itertools.chain([first], chunks))
 
 
 def _chunks(lines: Iterable[Line]) -> Iterator[list[Line]]:
@@ -134,21 +138,34 @@ class _Workers:
     are read in the order the chunks were sent. A worker blocked writing a result is always
     one the importing process reads before any later one, so neither side waits forever."""
 
-    def __init__(self, count: int) -> None:
-        path = [str(Path(lifeledger.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
-        self.processes = [
-            subprocess.Popen(
-                [sys.executable, "-c", f"import {__name__} as v; v.work()"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-            )
-            for _ in range(count)
-        ]
+    def __init__(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        self.processes = processes
         self.sent: queue.SimpleQueue[subprocess.Popen[bytes] | BaseException | None] = (
             queue.SimpleQueue()
         )
+
+    @classmethod
+    def start(cls, count: int) -> _Workers | None:
+        """`count` workers, or None (none asked for, or none can be started: the importing
+        process then checks the lines itself)."""
+        path = [str(Path(lifeledger.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
+        command = [sys.executable, "-c", f"import {__name__} as v; v.work()"]
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(count):
+                processes.append(
+                    subprocess.Popen(
+                        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+                    )
+                )
+        except OSError as error:
+            log.warning("checking the import's lines here: no worker process starts (%s)", error)
+            for process in processes:
+                process.kill()
+                process.wait()
+            return None
+        return cls(processes) if processes else None
 
     def check(self, chunks: Iterator[list[Line]]) -> Iterator[list[Checked]]:
         feeder = threading.Thread(target=self._feed, args=(chunks,), daemon=True)
