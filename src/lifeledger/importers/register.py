@@ -1,12 +1,11 @@
 """Import register exports (JSON Lines, gzip, CSV): stream, sort by fact date, save in batches.
 
 Lines are read one at a time and checked (see `validation`: by worker processes when there
-are many); the valid ones go to a temporary
-on-disk SQLite table keyed by (fact date, registration date, reference), so memory
-does not grow with the file and the order of the lines cannot change the result.
-They come back in that order in batches, each checked and saved in one
-transaction. Every line ends as accepted / duplicate / rejected / conflict; a re-run
-after a crash finds what was saved as duplicates and goes on.
+are many); the valid ones go to a temporary on-disk SQLite table keyed by (fact date,
+registration date, reference), so memory does not grow with the file and the order of the
+lines cannot change the result. They come back in that order in batches, each checked and
+saved in one transaction. Every line ends as accepted / duplicate / rejected / conflict; a
+re-run after a crash finds what was saved as duplicates and goes on.
 """
 
 from __future__ import annotations

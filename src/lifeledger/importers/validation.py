@@ -2,11 +2,11 @@
 (`parse_act`), then packed for the import's sort stage, or turned into the report's record of
 why it was rejected.
 
-Checking is a third of an import's work and needs nothing but the line, so a file of more than
-`CHUNK` lines is checked by worker processes (`Settings.import_workers` of them, each running
-`work`) while the importing process reads the file and stores what
-they send back: chunks of lines go to the workers in turn and their results are taken in the
-same order, so what comes out is what checking in the importing process gives, line for line.
+Checking is a third of an import's work and needs nothing but the line, so a file of `CHUNK`
+lines or more is checked by worker processes (`Settings.import_workers` of them, each running
+`work`) while the importing process reads the file and stores what they send back: chunks of
+lines go to the workers in turn and their results are taken in the same order, so what comes
+out is what checking in the importing process gives, line for line.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _check_scan(act: Act, base: Path) -> None:
 
 def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
     """Every line checked, in chunks, in the order of `lines`: by `workers` processes when
-    there is more than one chunk, else here."""
+    the lines fill a chunk, else here."""
     chunks = _chunks(lines)
     first = next(chunks, [])
     pool = _Workers.start(workers) if len(first) == CHUNK else None
