@@ -25,8 +25,9 @@ def holds_long_number(data: bytes) -> bool:
 
 def loads(text: str | bytes) -> Any:
     """The value of JSON text, as `json.loads` gives it (and its error, when it refuses).
-    Text nested too deeply for either parser is refused as not JSON, with the same error
-    (the standard library would raise RecursionError)."""
+    Text nested too deeply for either parser, or holding a number of more digits than Python
+    turns into an integer (4,300), is refused as not JSON with the same error (the standard
+    library would raise RecursionError or ValueError)."""
     data = text.encode() if isinstance(text, str) else text
     if not holds_long_number(data):
         try:
@@ -35,6 +36,9 @@ def loads(text: str | bytes) -> Any:
             pass
     try:
         return json.loads(text)
-    except RecursionError:
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else "a number too long"
         document = text if isinstance(text, str) else text.decode(errors="replace")
-        raise json.JSONDecodeError("nested too deeply", document, 0) from None
+        raise json.JSONDecodeError(reason, document, 0) from None

@@ -254,23 +254,25 @@ def test_a_csv_header_that_would_lose_values_makes_the_file_unreadable(
     assert ledger.position() == 0
 
 
-def test_a_csv_row_with_more_values_than_columns_is_rejected_and_the_others_go_in(
+def test_a_csv_row_with_shifted_values_or_an_odd_page_is_rejected_and_the_others_go_in(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    """An unquoted comma shifts a row's values: the row is reported, not read shifted."""
+    """An unquoted comma shifts a row's values: the row is reported, not read shifted; a
+    page that is no page number is named."""
     export = tmp_path / "export.csv"
     rows = [
-        csv_row(1, 1961),
-        csv_row(2, 1962).replace("Lê Văn Tám", "Lê, Văn Tám"),
-        csv_row(3, 1963),
+        csv_row(1, 1961) + ",12",
+        csv_row(2, 1962).replace("Lê Văn Tám", "Lê, Văn Tám") + ",14",
+        csv_row(3, 1963) + ",²",  # "²".isdigit() is true, yet no int() reads it
     ]
-    export.write_text("\n".join([CSV_HEADER, *rows]) + "\n", encoding="utf-8")
+    export.write_text("\n".join([CSV_HEADER + ",register.page", *rows]) + "\n", encoding="utf-8")
     report = tmp_path / "rejected.jsonl"
     with report.open("w") as out:
         counts = import_files(ledger, [export], approve_as="ap-1", report=out).as_dict()
-    assert (counts["accepted"], counts["rejected"]) == (2, 1)
-    (rejected,) = [json.loads(line) for line in report.read_text().splitlines()]
-    assert rejected["line"] == 3 and rejected["reason"] == "line 3: 11 values for 10 columns"
+    assert (counts["accepted"], counts["rejected"]) == (1, 2)
+    shifted, odd_page = [json.loads(line) for line in report.read_text().splitlines()]
+    assert shifted["line"] == 3 and shifted["reason"] == "line 3: 12 values for 11 columns"
+    assert odd_page["line"] == 4 and odd_page["field"] == "register.page"
 
 
 ODD_VALUES: list[Any] = [None, "", 0, -1, 1.5, True, [], {}, "x", [1, "a"], {"a": 1},

@@ -43,6 +43,9 @@ REFUSED = [
     (birth_with("register.page", 10**30), "register.page"),
     (birth_with("register.page", 0), "register.page"),
     (birth_with("register.page", "12a"), "register.page"),
+    (birth_with("register.page", "9" * 5000), "register.page"),  # past int()'s 4,300 digits
+    (birth_with("register.page", "²"), "register.page"),  # "²".isdigit(), but no int()
+    (birth_with("mother.birth_year", "١٩٦٠"), "mother.birth_year"),  # Arabic-Indic digits
     (correction_with(5, "Ân"), "changes.0.field"),
     (correction_with("child.given_name", 5), "changes.0.after"),
     (correction_with("child.birth_date", "soon"), "changes.0.after"),

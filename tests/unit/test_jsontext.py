@@ -54,3 +54,10 @@ def test_text_nested_too_deeply_is_refused_as_not_json(depth: int) -> None:
     for given in (text, text.encode()):
         with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
             loads(given)
+
+
+def test_a_number_longer_than_python_reads_is_refused_as_not_json() -> None:
+    text = '{"page": ' + "9" * 5000 + "}"
+    for given in (text, text.encode()):
+        with pytest.raises(json.JSONDecodeError, match="a number too long"):
+            loads(given)

@@ -54,8 +54,6 @@ PERSON_TEXT_FIELDS = tuple(
 )
 """A person's fields that are free text (a name part, a place): given, they must be text."""
 REFERENCE_KEYS = ("authority", "book", "number")
-MAX_PAGE = 99_999
-"""The highest page number a register's page may have."""
 LEDGER_NAMESPACE = uuid5(NAMESPACE_URL, "https://lifeledger.example/ledger")
 
 
@@ -138,6 +136,13 @@ class Act:
         return str(self.get("guardianship.kind") or self.get("guardianship_kind") or "minor")
 
 
+def is_whole_number(value: Any, digits: int) -> bool:
+    """Is this a whole number of at most `digits` digits (as a number or as text of ASCII
+    digits: `"²".isdigit()` is true, and Python refuses to read a number of 4,300 digits)?"""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
+
+
 def get_path(content: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (`child.given_name`, `spouses.0.pin`), or None."""
     node: Any = content
@@ -196,15 +201,13 @@ class _Reader:
         value = self.value(path)
         if value is None:
             return None
-        if isinstance(value, bool) or not str(value).isdigit():
+        if not is_whole_number(value, 4):
             raise InvalidEntry(f"{path}: {value!r} is not a year", field=path)
         return PartialDate.parse(str(value), path).year
 
     def page(self, path: str) -> None:
         value = self.value(path)
-        if value is None:
-            return
-        if isinstance(value, bool) or not str(value).isdigit() or not 0 < int(value) <= MAX_PAGE:
+        if value is not None and not (is_whole_number(value, 5) and int(value) > 0):
             raise InvalidEntry(f"{path}: {value!r} is not a page number", field=path)
 
     def mapping(self, path: str) -> dict[str, Any] | None:

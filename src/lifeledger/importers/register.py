@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from lifeledger.collector import rare_collections
 from lifeledger.commands import Recorder
-from lifeledger.domain.acts import Act
+from lifeledger.domain.acts import Act, is_whole_number
 from lifeledger.importers.validation import Checked, Line, check_all, rejection, unpack_act
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
 
@@ -208,7 +208,7 @@ _INTEGER_COLUMNS = ("page", "birth_year")
 
 
 def _csv_value(column: str, value: str) -> Any:
-    if column.rsplit(".", 1)[-1] in _INTEGER_COLUMNS and value.isdigit():
+    if column.rsplit(".", 1)[-1] in _INTEGER_COLUMNS and is_whole_number(value, 18):
         return int(value)
     if value.lower() in ("true", "false"):
         return value.lower() == "true"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifeledger.domain.acts import Reference, get_path
+from lifeledger.domain.acts import Reference, get_path, is_whole_number
 from lifeledger.domain.registration import Registration
 from lifeledger.projections.database import Queue
 
@@ -58,8 +58,7 @@ def move_edge_dates(tx: Queue, kind: str, act_id: str, fact_date: str | None) ->
 def parse_int(value: Any) -> int | None:
     """A whole number that a BIGINT column holds, else None (an act stored before its page
     and birth years were checked may hold any value)."""
-    text = str(value) if value is not None and not isinstance(value, bool) else ""
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+    return int(value) if is_whole_number(value, 18) else None
 
 
 def _birth_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:
