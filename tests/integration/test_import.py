@@ -20,7 +20,7 @@ import pytest
 
 from lifeledger.domain.acts import Reference
 from lifeledger.importers.register import UnreadableExport, import_files
-from lifeledger.importers.validation import CHUNK
+from lifeledger.importers.validation import CHUNK, Line, check, check_all
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
 from lifeledger.settings import Settings
@@ -196,6 +196,32 @@ def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
     assert [json.loads(r)["line"] for r in report_text.splitlines()] == [
         index * 250 + 8 for index in range(len(BAD_LINES))
     ]
+
+
+def test_a_long_file_is_checked_by_worker_processes_line_for_line_as_here() -> None:
+    entries = [json.dumps(e, ensure_ascii=False) for e in families(320, seed=5)]
+    lines = [Line("export.jsonl", n, text) for n, text in enumerate(entries + BAD_LINES, 1)]
+    checked = check_all(lines, workers=2)
+    first = next(checked)
+    workers = _children_running("lifeledger.importers.validation")
+    found = [c for chunk in [first, *checked] for c in chunk]
+    assert len(workers) == 2
+    assert found == [check(line) for line in lines]
+    assert not _children_running("lifeledger.importers.validation")  # stopped once done
+
+
+def _children_running(module: str) -> list[int]:
+    """The processes this one started whose command line names `module` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and module in command:
+            found.append(int(entry.name))
+    return found
 
 
 def test_when_no_worker_process_can_start_the_importer_checks_the_lines_itself(
