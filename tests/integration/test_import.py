@@ -347,6 +347,17 @@ def test_entries_with_odd_values_end_as_counted_lines_and_the_read_models_take_t
     projections.close()
 
 
+def test_exports_joined_end_to_end_with_their_byte_order_marks_import_whole(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    parts = [families(2, seed=1), families(2, seed=2)]
+    text = "".join("\ufeff" + "".join(json.dumps(e) + "\r\n" for e in part) for part in parts)
+    export = tmp_path / "joined.jsonl"
+    export.write_text(text, encoding="utf-8")
+    counts = import_files(ledger, [export], approve_as="ap-1").as_dict()
+    assert counts["accepted"] == counts["lines"] == sum(map(len, parts))
+
+
 def test_same_reference_with_other_content_is_a_conflict(ledger: Ledger, tmp_path: Path) -> None:
     birth = a_birth(a_pin("F", 2000), "2000-01-01")
     changed = {**birth, "child": {**birth["child"], "full_name": "Nguyễn Thị Khác"}}

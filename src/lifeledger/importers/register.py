@@ -162,10 +162,12 @@ def _open_text(path: Path) -> IO[str]:
 
 
 def _read_jsonl(path: Path) -> Iterator[Line]:
+    """One line per entry; a byte order mark at a line's start is dropped too (files written
+    with one and joined end to end carry it inside)."""
     with _open_text(path) as stream:
         for number, text in enumerate(stream, start=1):
-            if text.strip():
-                yield Line(str(path), number, text.strip())
+            if entry := text.strip().lstrip("\ufeff"):
+                yield Line(str(path), number, entry)
 
 
 def _read_csv(path: Path) -> Iterator[Line]:
