@@ -136,6 +136,11 @@ class Act:
         return str(self.get("guardianship.kind") or self.get("guardianship_kind") or "minor")
 
 
+def _check_text(value: Any, path: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
+
+
 def is_whole_number(value: Any, digits: int) -> bool:
     """Is this a whole number of at most `digits` digits (as a number or as text of ASCII
     digits: `"²".isdigit()` is true, and Python refuses to read a number of 4,300 digits)?"""
@@ -192,8 +197,7 @@ class _Reader:
     def free_text(self, path: str, required: bool = False) -> str | None:
         """Text that must be given as text (a name, a place), not a number or a truth value."""
         value = self.value(path, required)
-        if value is not None and not isinstance(value, str):
-            raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
+        _check_text(value, path)
         return value.strip() if value else None
 
     def birth_year(self, path: str) -> int | None:
@@ -245,7 +249,7 @@ class _Reader:
         full_name = self.free_text(f"{path}.full_name", required=True)
         assert full_name is not None
         for name in PERSON_TEXT_FIELDS:
-            self.free_text(f"{path}.{name}")
+            _check_text(node.get(name), f"{path}.{name}")
         sex = self.choice(f"{path}.sex", ("M", "F"), required=False)
         birth_date = self.partial_date(f"{path}.birth_date")
         birth_year = self.birth_year(f"{path}.birth_year")

@@ -91,7 +91,9 @@ def _fact(
         "order": order,
         "ref": ref,
         # Text only: an act stored before its fields had to be text may hold another value.
-        "person": {k: v for k, v in person.items() if k in IDENTITY_KEYS and _text(v)},
+        "person": {
+            k: v for k, v in person.items() if k in IDENTITY_KEYS and type(v) is str and v != ""
+        },
     }
 
 
@@ -108,10 +110,6 @@ def facts_of_event(envelope: Envelope, described: Described) -> dict[str, Fact]:
     return {
         pin: _fact(event.kind, role, on, order, where, person) for pin, role, person in described
     }
-
-
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and value != ""
 
 
 @lru_cache(maxsize=65536)
