@@ -19,6 +19,7 @@ from lifeledger.auth import ROLES, UserError, UserStore
 from lifeledger.cli_projections import app as projections_app
 from lifeledger.demo import load_demo
 from lifeledger.importers.register import ImportSummary, UnreadableExport, import_files
+from lifeledger.importers.validation import WorkerFailed
 from lifeledger.ledger import Ledger
 from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
@@ -76,6 +77,9 @@ def import_command(
         except UnreadableExport as error:
             err.print(f"[red]{escape(str(error))}[/red]; nothing was imported")
             raise typer.Exit(2) from None
+        except WorkerFailed as error:  # killed, or out of memory: its own error is above
+            err.print(f"[red]{escape(str(error))}[/red]; nothing was imported, run it again")
+            raise typer.Exit(1) from None
     _print_summary(summary, as_json)
 
 

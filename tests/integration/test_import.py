@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 
 from lifeledger.domain.acts import Reference
 from lifeledger.importers.register import UnreadableExport, import_files
-from lifeledger.importers.validation import CHUNK, Line, check, check_all
+from lifeledger.importers.validation import CHUNK, Line, WorkerFailed, check, check_all
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
 from lifeledger.settings import Settings
@@ -198,16 +199,42 @@ def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
     ]
 
 
+VALIDATION = "lifeledger.importers.validation"
+
+
 def test_a_long_file_is_checked_by_worker_processes_line_for_line_as_here() -> None:
     entries = [json.dumps(e, ensure_ascii=False) for e in families(320, seed=5)]
     lines = [Line("export.jsonl", n, text) for n, text in enumerate(entries + BAD_LINES, 1)]
     checked = check_all(lines, workers=2)
     first = next(checked)
-    workers = _children_running("lifeledger.importers.validation")
+    workers = _children_running(VALIDATION)
     found = [c for chunk in [first, *checked] for c in chunk]
     assert len(workers) == 2
     assert found == [check(line) for line in lines]
-    assert not _children_running("lifeledger.importers.validation")  # stopped once done
+    assert not _children_running(VALIDATION)  # stopped once done
+
+
+def test_a_worker_killed_while_checking_stops_the_import_before_anything_is_saved(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    export = write_export(tmp_path / "export.jsonl", families(2000, seed=9))
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            import_files(ledger, [export], approve_as="ap-1")
+        except WorkerFailed as error:
+            failed.append(error)
+
+    importer = threading.Thread(target=run)
+    importer.start()
+    deadline = time.monotonic() + 30
+    while not (workers := _children_running(VALIDATION)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(workers[0], signal.SIGKILL)
+    importer.join(timeout=60)
+    assert not importer.is_alive() and failed  # no wait for ever: the import stops
+    assert ledger.position() == 0
 
 
 def _children_running(module: str) -> list[int]:
