@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from bench.families import generate
 
@@ -28,6 +29,7 @@ from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, documents, person_view, search
 from lifeledger.settings import Settings
+from lifeledger.store import DatabaseUrl
 from tests.builders import (
     a_birth,
     a_correction,
@@ -38,6 +40,7 @@ from tests.builders import (
     a_person,
     a_pin,
 )
+from tests.conftest import POSTGRES_SERVER
 
 OFFICER = Recorder("officer-1", office="034-XA-DONGHOA")
 
@@ -772,6 +775,31 @@ def test_wait_for_returns_once_a_write_is_applied(projections: Projections) -> N
     assert read.data["pin"] == pin and read.position >= outcome.position
     assert not projections.runner.wait_for(outcome.position + 1000, timeout=0.2)
     follower.stop()
+
+
+def test_a_follower_whose_database_connections_are_cut_restarts_and_catches_up(
+    postgres_url: str,
+) -> None:
+    """What a PostgreSQL restart does to a running projection: every connection dies. The
+    supervisor restarts the runner (each pooled connection fails once, then is replaced) and
+    the writes made after it are applied."""
+    ledger = Ledger(Settings(database_url=postgres_url))
+    projections = Projections(ledger)
+    follower = projections.follow(poll_seconds=0.05)
+    before = ledger.register(a_birth(a_pin("F", 2000), "2000-01-01"), OFFICER)
+    assert before.position and projections.runner.wait_for(before.position, timeout=10)
+    name = DatabaseUrl.parse(postgres_url).dbname
+    with psycopg.connect(DatabaseUrl.parse(POSTGRES_SERVER).conninfo(), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+    pin = a_pin("M", 2001)
+    after = ledger.register(a_birth(pin, "2001-01-01"), OFFICER)
+    assert after.position and projections.runner.wait_for(after.position, timeout=30)
+    assert follower.failures >= 1 and projections.person(pin).data["pin"] == pin
+    follower.stop()
+    projections.close()
+    ledger.close()
 
 
 # The demo data set, and the command line
