@@ -173,13 +173,8 @@ class Person(Aggregate):
     def relatives(self) -> set[str]:
         """The PINs of this person's parents (by birth, recognition or adoption) and spouses
         (former ones too): whom the rules about this person may read next."""
-        found: set[str] = set()
-        for fact in self.live_facts():
-            if fact["role"] == "child":
-                found.update(p for r, p in fact.get("parents", {}).items() if r in PARENT_ROLES)
-            elif fact["kind"] == "marriage":
-                found.add(fact["other"])
-        return found
+        spouses = {f["other"] for f in self.live_facts() if f["kind"] == "marriage"}
+        return spouses | set(self.parents(PARENT_ROLES).values())
 
     def parent_facts(self, role: str) -> list[Fact]:
         return [
