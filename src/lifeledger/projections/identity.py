@@ -26,7 +26,7 @@ import orjson
 from unidecode import unidecode
 
 from lifeledger.commands import PERSON_PATHS
-from lifeledger.domain.acts import get_path
+from lifeledger.domain.acts import PERSON_FIELDS, get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.registration import Registration, set_path
@@ -36,18 +36,9 @@ from lifeledger.projections.runner import Envelope
 
 Fact = dict[str, Any]
 PersonRow = tuple[Any, ...]
-IDENTITY_FIELDS = (
-    "full_name",
-    "family_name",
-    "middle_name",
-    "given_name",
-    "sex",
-    "birth_date",
-    "birth_place",
-    "hometown",
-    "ethnicity",
-    "nationality",
-)
+IDENTITY_FIELDS = tuple(f for f in PERSON_FIELDS if f not in ("birth_year", "residence"))
+"""A person's fields the read model keeps as facts: a birth year is read into the birth date
+(`_year`), and where a person lives is not who they are."""
 NOT_DESCRIBING = ("correction", "divorce")
 WORD = re.compile(r"[a-z0-9]+")
 IDENTITY_KEYS = frozenset(IDENTITY_FIELDS)
