@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -39,8 +40,6 @@ from lifeledger.store import DatabaseUrl, EventTranscoder, select_stored_events,
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 WRITE_ATTEMPTS = 5
-KEPT_AGGREGATES = 100_000
-"""Persons a batch import keeps in memory for the next batches (most recently used)."""
 
 
 @dataclass
@@ -68,6 +67,7 @@ class Ledger(Application[UUID]):
         # units of work share one) and reads only the events stored since.
         self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._kept_lock = threading.Lock()
+        self._imports = 0  # imports under way (see `importing`)
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = EventTranscoder()
@@ -95,6 +95,21 @@ class Ledger(Application[UUID]):
         if outcome.error is not None:
             raise outcome.error
         return outcome
+
+    @contextmanager
+    def importing(self) -> Iterator[None]:
+        """An import under way: the persons its batches load are kept for the next batches
+        (the most recently used, up to `import_kept_persons`) and let go when the last import
+        under way in this process ends, so a server does not hold them between imports."""
+        with self._kept_lock:
+            self._imports += 1
+        try:
+            yield
+        finally:
+            with self._kept_lock:
+                self._imports -= 1
+                if self._imports == 0:
+                    self._kept.clear()
 
     def record_many(self, acts: Sequence[Act], recorder: Recorder) -> list[Outcome]:
         """Record a batch of acts in the given order, saved in one transaction.
@@ -234,7 +249,7 @@ class Ledger(Application[UUID]):
                 if isinstance(aggregate, Person):
                     self._kept[aggregate_id] = aggregate
                     self._kept.move_to_end(aggregate_id)
-            while len(self._kept) > KEPT_AGGREGATES:
+            while len(self._kept) > self.settings.import_kept_persons:
                 self._kept.popitem(last=False)
 
     def _prefetch_for(self, work: Work, acts: Sequence[Act]) -> None:

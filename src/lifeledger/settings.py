@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     import_workers: int = 2
     """Processes that check an import's lines while it reads them (0: the importing process
     checks them itself, as it always does for a file of fewer than 1,000 lines)."""
+    import_kept_persons: int = 1_000_000
+    """Persons an import keeps in memory from one batch to the next (about 3 kB each), so its
+    rules read from the event store only the persons it has not seen; let go when it ends."""
 
     # HTTP API (`lifeledger serve`)
     api_host: str = "127.0.0.1"

@@ -172,6 +172,24 @@ def test_a_shuffled_file_gives_the_same_ledger(new_database: NewDatabase, tmp_pa
     assert len(results[0]) > len(entries)
 
 
+def test_an_import_keeping_no_person_between_batches_gives_the_same_ledger(
+    new_database: NewDatabase, tmp_path: Path
+) -> None:
+    """Persons kept in memory between batches only spare reads: with none kept, every batch
+    reads its persons from the store, and the ledger is the same."""
+    export = write_export(tmp_path / "export.jsonl", families(40, seed=9))
+    results = []
+    for kept in (0, 1_000_000):
+        app = Ledger(
+            Settings(database_url=new_database(), import_batch_size=25, import_kept_persons=kept)
+        )
+        summary = import_files(app, [export], approve_as="ap-1")
+        results.append((summary.as_dict(), ledger_events(app)))
+        app.close()
+    assert results[0] == results[1]
+    assert results[0][0]["accepted"] == results[0][0]["lines"] > 100
+
+
 def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
     new_database: NewDatabase, tmp_path: Path
 ) -> None:

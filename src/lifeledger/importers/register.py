@@ -67,7 +67,11 @@ def import_files(
     """Import register exports into the ledger: recorded at once when `approve_as` names the
     approving user, else staged for a second user's approval."""
     summary, out = ImportSummary(), Report(report)
-    with tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp, rare_collections():
+    with (
+        tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp,
+        rare_collections(),
+        ledger.importing(),
+    ):
         staging = _SortedLines(Path(tmp) / "lines.db")
         for chunk in check_all(_read_all(paths), ledger.settings.import_workers):
             summary.lines += len(chunk)
