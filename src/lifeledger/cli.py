@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -22,10 +23,21 @@ from lifeledger.importers.register import ImportSummary, UnreadableExport, impor
 from lifeledger.importers.validation import WorkerFailed
 from lifeledger.ledger import Ledger
 from lifeledger.projections.database import ViewDatabase
-from lifeledger.settings import Settings
+from lifeledger.settings import Settings, problems
 
 app = typer.Typer(help="lifeledger: an event-sourced ledger of civil status (hộ tịch).")
 err = Console(stderr=True, soft_wrap=True)  # messages whole: a terminal wraps them itself
+
+
+@app.callback()
+def check_configuration() -> None:
+    """lifeledger: an event-sourced ledger of civil status (hộ tịch)."""
+    try:
+        Settings()
+    except ValidationError as error:  # a LIFELEDGER_* variable (or .env line) is not valid
+        for problem in problems(error):
+            err.print(f"[red]configuration: {escape(problem)}[/red]")
+        raise typer.Exit(2) from error
 
 
 def open_ledger() -> Ledger:

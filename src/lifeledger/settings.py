@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,33 +13,42 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./lifeledger.db"
     """`sqlite:///path/to/ledger.db` (embedded default) or `postgresql://user@host:port/db`."""
-    pool_size: int = 5
+    pool_size: PositiveInt = 5
     """PostgreSQL connections per process (plus as many again on overflow)."""
-    import_batch_size: int = 500
+    import_batch_size: PositiveInt = 500
     """Acts checked and saved together in one transaction by an import."""
-    import_workers: int = 2
+    import_workers: NonNegativeInt = 2
     """Processes that check an import's lines while it reads them (0: the importing process
     checks them itself, as it always does for a file of fewer than 1,000 lines)."""
-    import_kept_persons: int = 1_000_000
+    import_kept_persons: NonNegativeInt = 1_000_000
     """Persons an import keeps in memory from one batch to the next (about 3 kB each), so its
     rules read from the event store only the persons it has not seen; let go when it ends."""
 
     # HTTP API (`lifeledger serve`)
     api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    api_workers: int = 1
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: PositiveInt = 1
     """Worker processes; with more than one, metrics use prometheus-client's multiprocess mode."""
-    read_wait_seconds: float = 5.0
+    read_wait_seconds: NonNegativeFloat = 5.0
     """How long a read with `min_position` waits for the projections before answering 503."""
-    ready_max_lag: int = 10_000
+    ready_max_lag: NonNegativeInt = 10_000
     """`/readyz` answers 503 while the projections are more events than this behind the ledger."""
-    auth_cache_seconds: float = 5.0
+    auth_cache_seconds: NonNegativeFloat = 5.0
     """API keys are looked up at most this often; disabling a user takes effect within it."""
-    access_log_flush_seconds: float = 0.2
+    access_log_flush_seconds: NonNegativeFloat = 0.2
     """Person reads are logged in batches this often (0: each read writes its log row at once)."""
-    import_max_bytes: int = 512 * 1024 * 1024
+    import_max_bytes: PositiveInt = 512 * 1024 * 1024
     """Largest register export `POST /v1/imports` accepts."""
     metrics_dir: str | None = None
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False
     """Expose the hidden benchmark baseline routes (`bench/http.py` turns this on)."""
+
+
+def problems(error: ValidationError) -> list[str]:
+    """What is wrong in the configuration, each naming the environment variable."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    return [
+        f"{prefix}{'_'.join(map(str, each['loc'])).upper()}: {each['msg']} (got {each['input']!r})"
+        for each in error.errors()
+    ]

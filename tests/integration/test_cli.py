@@ -13,8 +13,10 @@ from lifeledger.settings import Settings
 from tests.builders import a_birth, a_pin
 
 
-def lifeledger(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def lifeledger(database_url: str, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """Run the command; `settings` become `LIFELEDGER_*` variables (`import_workers="0"`)."""
     env = {**os.environ, "LIFELEDGER_DATABASE_URL": database_url}
+    env.update({f"LIFELEDGER_{name.upper()}": value for name, value in settings.items()})
     return subprocess.run([sys.executable, "-m", "lifeledger.cli", *args], env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
 
@@ -57,6 +59,23 @@ def test_import_of_a_file_that_is_not_utf8_text_names_it_and_changes_nothing(
     said = " ".join(done.stderr.split())  # as the terminal wraps it
     assert "latin1.jsonl" in said and "cannot be read as UTF-8" in said
     assert "nothing was imported" in said and "Traceback" not in said
+    ledger = Ledger(Settings(database_url=database_url))
+    assert ledger.position() == 0
+    ledger.close()
+
+
+def test_a_setting_that_is_not_valid_is_named_and_nothing_runs(
+    database_url: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps(a_birth(a_pin("F", 1999), "1999-09-09")) + "\n")
+    done = lifeledger(
+        database_url, "import", str(export), "--approve-as", "ap-1", import_batch_size="0"
+    )
+    assert done.returncode == 2
+    said = " ".join(done.stderr.split())
+    assert "LIFELEDGER_IMPORT_BATCH_SIZE: Input should be greater than 0 (got '0')" in said
+    assert "Traceback" not in said
     ledger = Ledger(Settings(database_url=database_url))
     assert ledger.position() == 0
     ledger.close()
