@@ -110,7 +110,7 @@ def demo() -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [8000]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [8000]", min=1, max=65535)] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [1]", min=1)] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
     demo: Annotated[
