@@ -31,7 +31,7 @@ err = Console(stderr=True, soft_wrap=True)  # messages whole: a terminal wraps t
 
 @app.callback()
 def check_configuration() -> None:
-    """lifeledger: an event-sourced ledger of civil status (hộ tịch)."""
+    # Before any command: a setting that is not valid stops it before it does anything.
     try:
         Settings()
     except ValidationError as error:  # a LIFELEDGER_* variable (or .env line) is not valid
