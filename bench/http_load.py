@@ -164,7 +164,11 @@ async def _hammer(
         while time.perf_counter() < deadline:
             url = path + (random.choice(pins) if pins else "")
             began = time.perf_counter()
-            response = await client.get(url)
+            try:
+                response = await client.get(url)
+            except httpx.TransportError:  # a dropped connection counts as an error, as in wrk
+                errors[0] += 1
+                continue
             latencies.append((time.perf_counter() - began) * 1000)
             if response.status_code >= 300:
                 errors[0] += 1

@@ -70,6 +70,12 @@ def _show_first_key(
     say(f"API docs: http://{host}:{settings.api_port}/docs")
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping before killing it (its
+default, 5 s, killed a worker on a fully loaded two-core machine, dropping its connections and
+whatever it was doing, an import included)."""
+
+
 def run(settings: Settings, access_log: bool = True) -> None:
     """Serve the API; with several workers, each builds its app from the environment."""
     if settings.api_workers <= 1:
@@ -94,4 +100,5 @@ def run(settings: Settings, access_log: bool = True) -> None:
         port=settings.api_port,
         workers=settings.api_workers,
         access_log=access_log,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
