@@ -172,22 +172,32 @@ def test_a_shuffled_file_gives_the_same_ledger(new_database: NewDatabase, tmp_pa
     assert len(results[0]) > len(entries)
 
 
-def test_an_import_keeping_no_person_between_batches_gives_the_same_ledger(
+def test_persons_kept_between_batches_change_nothing_and_are_let_go_when_the_import_ends(
     new_database: NewDatabase, tmp_path: Path
 ) -> None:
     """Persons kept in memory between batches only spare reads: with none kept, every batch
-    reads its persons from the store, and the ledger is the same."""
+    reads its persons from the store, and the ledger is the same. Kept, they are held between
+    batches within the limit and let go when the import ends."""
     export = write_export(tmp_path / "export.jsonl", families(40, seed=9))
-    results = []
-    for kept in (0, 1_000_000):
+    results, held = [], {}
+    for kept in (0, 30, 1_000_000):
         app = Ledger(
             Settings(database_url=new_database(), import_batch_size=25, import_kept_persons=kept)
         )
-        summary = import_files(app, [export], approve_as="ap-1")
+        sizes: list[int] = []
+        summary = import_files(
+            app,
+            [export],
+            approve_as="ap-1",
+            progress=lambda *_, a=app, s=sizes: s.append(len(a._kept)),
+        )
+        held[kept] = (max(sizes), len(app._kept))
         results.append((summary.as_dict(), ledger_events(app)))
         app.close()
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
     assert results[0][0]["accepted"] == results[0][0]["lines"] > 100
+    assert held[0] == (0, 0) and held[30] == (30, 0)
+    assert held[1_000_000][0] > 30 and held[1_000_000][1] == 0
 
 
 def test_lines_checked_by_worker_processes_give_what_checking_in_process_gives(
