@@ -4,10 +4,10 @@ A user has one or more roles and a set of provinces (none = national). An API ke
 shown once when the user is made; only its SHA-256 is stored (table `api_user`, in the
 ledger's database; `api_` tables are never touched by projection rebuilds).
 
-Jurisdiction is one province code: of a write, the registering authority's province
-(`register.province`, else the first three characters of `register.authority`); of a
-read about a person, the PIN's province (its first three digits, where the birth was
-registered). `GRANTS` is the one table of what each role may do.
+Jurisdiction is one province code: of a write, the registering office's province (the first
+three characters of `register.authority`) and that of every act it changes (see
+`domain.jurisdiction`); of a read about a person, the PIN's province (its first three
+digits, where the birth was registered). `GRANTS` is the one table of what each role may do.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from lifeledger.domain.jurisdiction import covers
 from lifeledger.domain.provinces import PROVINCES
 from lifeledger.projections.database import ViewDatabase
 
@@ -82,13 +83,7 @@ class Principal:
         return any(permission in GRANTS.get(role, ()) for role in self.roles)
 
     def covers(self, province: str | None) -> bool:
-        return self.national or province in self.provinces
-
-
-def province_of(authority: str, province: object = None) -> str:
-    """The jurisdiction of a registering authority: its stated province, else its code's
-    first three characters (`034-XA-DONGHOA` -> `034`)."""
-    return str(province) if province else authority[:3]
+        return covers(self.provinces, province)
 
 
 @dataclass(frozen=True)

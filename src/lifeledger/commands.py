@@ -26,10 +26,12 @@ from lifeledger.domain.errors import (
     FourEyes,
     GuardianshipNotOpen,
     InvalidEntry,
+    LedgerError,
     MarriageNotOpen,
     PinNotCorrectable,
     StaleCorrection,
 )
+from lifeledger.domain.jurisdiction import Provinces, check_office, check_write, named_targets
 from lifeledger.domain.person import (
     ADOPTIVE_ROLES,
     BLOOD_ROLES,
@@ -44,9 +46,11 @@ from lifeledger.domain.registration import Registration
 
 @dataclass
 class Work:
-    """Unit of work: aggregates loaded once, changed in memory, saved together."""
+    """Unit of work: aggregates loaded once, changed in memory, saved together, on behalf of a
+    user acting in `provinces` (empty: national), who may change only their offices' acts."""
 
     load: Callable[[UUID], Aggregate]
+    provinces: Provinces = frozenset()
     loaded: dict[UUID, Aggregate | None] = field(default_factory=dict)
     changed: dict[UUID, Aggregate] = field(default_factory=dict)
     parent_overlay: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -77,6 +81,13 @@ class Work:
     def registration(self, reference: Reference) -> Registration | None:
         registration: Registration | None = self.get(reference.act_id)
         return registration
+
+    def changing(self, act_id: str, what: str) -> None:
+        """Refuse to change the act `act_id` (found by the rules, not named by the entry)
+        unless its registering office is in the user's provinces."""
+        target: Registration | None = self.get(UUID(act_id)) if self.provinces else None
+        if target is not None:
+            check_office(self.provinces, target.reference["authority"], target.label, what)
 
     def link(self, pin: str, fact: Fact) -> None:
         person = self.person(pin)
@@ -121,8 +132,10 @@ class Work:
 
 @dataclass(frozen=True)
 class Recorder:
-    """Who records an act and where it comes from. An approver records what a data-entry
-    user typed in (the entry's `entered_by`, else `entered_by` here); they must differ."""
+    """Who records an act, in which provinces they act (empty: national), and where it comes
+    from. An approver records what another user entered: `entered_by`, the user who staged
+    the entry (or ran the import); the typist an entry names (its `entered_by` field) is kept
+    beside it as `typed_by`. The approver must be neither."""
 
     user: str
     role: str = "officer"
@@ -130,24 +143,27 @@ class Recorder:
     source: str = "live"
     entered_by: str | None = None
     approves: bool = False
+    provinces: Provinces = frozenset()
 
     def recorded_by(self, act: Act | None = None) -> dict[str, Any]:
         if not self.approves:
             return {"user": self.user, "role": self.role, "office": self.office}
-        entered = str((act.content.get("entered_by") if act else None) or self.entered_by)
-        if entered == self.user:
+        typed = act.content.get("entered_by") if act else None
+        entered = str(self.entered_by or typed)
+        if self.user in (entered, typed):
             raise FourEyes(
-                f"{act.reference.label if act else 'entry'}: entered by {entered}; "
+                f"{act.reference.label if act else 'entry'}: entered by {self.user}; "
                 "a second user must approve it",
-                user=entered,
+                user=self.user,
             )
-        return {
+        recorded = {
             "user": entered,
             "role": "operator",
             "office": self.office,
             "approved_by": self.user,
             "approver_role": self.role,
         }
+        return {**recorded, "typed_by": str(typed)} if typed is not None else recorded
 
     def source_of(self, act: Act) -> dict[str, Any]:
         given = act.content.get("source") or {}
@@ -155,9 +171,15 @@ class Recorder:
 
 
 def record(work: Work, act: Act, recorder: Recorder) -> Registration:
-    """Check the act's rules against everything known, then record it in `work`."""
+    """Check the user's jurisdiction, then the act's rules against everything known, then
+    record it in `work`."""
+    check_write(act, recorder.provinces)
     recorded_by = recorder.recorded_by(act)
-    links = HANDLERS[act.kind](work, act)
+    try:
+        links = HANDLERS[act.kind](work, act)
+    except LedgerError as error:
+        error.concerns |= _concerned(work, act)
+        raise
     # The persons it concerns: those it names, and those found by the rules (the spouses of
     # a divorce that names only the marriage).
     pins = sorted(set(act.pins) | {pin for pin, _ in links})
@@ -173,6 +195,14 @@ def record(work: Work, act: Act, recorder: Recorder) -> Registration:
 
 
 Links = list[tuple[str, Fact]]
+
+
+def _concerned(work: Work, act: Act) -> frozenset[str]:
+    """The persons an act's refusal may speak of: those it names, and those of the acts it
+    names as changed (the spouses of a divorce that names only the marriage)."""
+    targets = [work.loaded.get(ref.act_id) for ref in named_targets(act)]
+    pins = {pin for target in targets if isinstance(target, Registration) for pin in target.pins}
+    return frozenset(act.pins) | pins
 
 
 def _pin(ref: PersonRef) -> str:
@@ -275,7 +305,8 @@ def _divorce(work: Work, act: Act) -> Links:
 
 
 def _find_marriage(work: Work, act: Act) -> tuple[MarriageSpan, list[str]]:
-    """The marriage a divorce ends: by its registration reference, or the spouses' open one."""
+    """The marriage a divorce ends: by its registration reference, or the spouses' open one
+    (which must then be an act of the user's offices)."""
     if act.get("marriage") is not None:
         reference = Reference.at(act.content, "marriage")
         marriage = work.registration(reference)
@@ -299,6 +330,7 @@ def _find_marriage(work: Work, act: Act) -> tuple[MarriageSpan, list[str]]:
         raise MarriageNotOpen(
             f"divorce refused: no marriage between {pins[0]} and {pins[1]}", pins=pins
         )
+    work.changing(spans[-1].act, "divorce refused")
     return spans[-1], pins
 
 
@@ -354,6 +386,7 @@ def _guardianship_ended(work: Work, act: Act) -> Links:
             ward=ward_pin,
             guardian=guardian_pin,
         )
+    work.changing(str(opened["act"]), "guardianship end refused")
     fact = {"on": str(act.fact_date), "opened": opened["act"]}
     return [
         (ward_pin, {**fact, "role": "ward", "other": guardian_pin}),

@@ -29,10 +29,12 @@ from lifeledger.domain.errors import (
     ConcurrentWrite,
     EntryNotFound,
     EntryNotPending,
+    Forbidden,
     FourEyes,
     LedgerError,
     ReferenceConflict,
 )
+from lifeledger.domain.jurisdiction import Provinces, check_office, check_write
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
 from lifeledger.settings import Settings
@@ -91,7 +93,9 @@ class Ledger(Application[UUID]):
     def register(self, entry: dict[str, Any] | Act, recorder: Recorder) -> Outcome:
         """Register one act; raises the rule's error if refused. A duplicate is no error."""
         act = entry if isinstance(entry, Act) else parse_act(entry)
-        outcome = self._with_retries(lambda work: self._decide(work, act, recorder))
+        outcome = self._with_retries(
+            lambda work: self._decide(work, act, recorder), recorder.provinces
+        )
         if outcome.error is not None:
             raise outcome.error
         return outcome
@@ -116,14 +120,17 @@ class Ledger(Application[UUID]):
 
         Each act is checked against the ledger and the acts before it in the batch.
         If another writer got in first, the batch is redone act by act."""
-        work = self._work()
+        work = self._work(recorder.provinces)
         self._prefetch_for(work, acts)
         outcomes = [self._decide(work, act, recorder) for act in acts]
         try:
             self._save(work, outcomes)
         except IntegrityError:
             return [
-                self._with_retries(lambda w, a=act: self._decide(w, a, recorder)) for act in acts
+                self._with_retries(
+                    lambda w, a=act: self._decide(w, a, recorder), recorder.provinces
+                )
+                for act in acts
             ]
         self._keep(work)
         return outcomes
@@ -131,26 +138,37 @@ class Ledger(Application[UUID]):
     def stage_many(
         self,
         acts: Sequence[Act],
-        entered_by: str,
+        stager: Recorder,
         batch: str | None = None,
     ) -> list[Outcome]:
-        """Stage digitized entries for approval by a second user (four-eyes)."""
-        work = self._work()
+        """Stage digitized entries for approval by a second user (four-eyes): `stager` is the
+        user who enters them, in their provinces."""
+        work = self._work(stager.provinces)
         ids = [a.reference.act_id for a in acts] + [entry_id(a.reference) for a in acts]
         self._prefetch(work, ids)
-        outcomes = [self._stage(work, act, entered_by, batch) for act in acts]
+        outcomes = [self._stage(work, act, stager, batch) for act in acts]
         try:
             self._save(work, outcomes)
         except IntegrityError:
             return [
-                self._with_retries(lambda w, a=act: self._stage(w, a, entered_by, batch))
+                self._with_retries(
+                    lambda w, a=act: self._stage(w, a, stager, batch), stager.provinces
+                )
                 for act in acts
             ]
         return outcomes
 
-    def approve(self, entry: UUID, approver: str, role: str = "approver") -> Outcome:
+    def approve(
+        self,
+        entry: UUID,
+        approver: str,
+        role: str = "approver",
+        provinces: Provinces = frozenset(),
+    ) -> Outcome:
         """Approve a staged entry: it becomes an act, or goes to the conflict queue."""
-        return self._with_retries(lambda work: self._approve(work, entry, approver, role))
+        return self._with_retries(
+            lambda work: self._approve(work, entry, approver, role), provinces
+        )
 
     def reject(self, entry: UUID, approver: str, reason: str) -> Outcome:
         def decide(work: Work) -> Outcome:
@@ -173,6 +191,7 @@ class Ledger(Application[UUID]):
         """Declare an act void: it stays in the ledger, flagged; rules stop counting it."""
 
         def decide(work: Work) -> Outcome:
+            check_office(recorder.provinces, reference.authority, reference.label, "revocation")
             target = work.registration(reference)
             if target is None:
                 raise ActNotFound(
@@ -214,8 +233,8 @@ class Ledger(Application[UUID]):
 
     # Internals
 
-    def _work(self) -> Work:
-        return Work(load=self.repository.get)
+    def _work(self, provinces: Provinces = frozenset()) -> Work:
+        return Work(load=self.repository.get, provinces=provinces)
 
     def _prefetch(self, work: Work, ids: Iterable[UUID]) -> None:
         """Load many aggregates in one query instead of one query each. Those kept from an
@@ -278,6 +297,10 @@ class Ledger(Application[UUID]):
 
     def _decide(self, work: Work, act: Act, recorder: Recorder) -> Outcome:
         label = act.reference.label
+        try:  # before anything is looked up: another province's register is not probed
+            check_write(act, recorder.provinces)
+        except LedgerError as error:
+            return Outcome(REJECTED, label, error=error)
         existing = work.registration(act.reference)
         if existing is not None:
             return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
@@ -290,15 +313,18 @@ class Ledger(Application[UUID]):
             return Outcome(REJECTED, label, error=error)
         return Outcome(ACCEPTED, label, registration.id)
 
-    def _stage(self, work: Work, act: Act, entered_by: str, batch: str | None) -> Outcome:
+    def _stage(self, work: Work, act: Act, stager: Recorder, batch: str | None) -> Outcome:
+        try:
+            check_write(act, stager.provinces)
+        except LedgerError as error:
+            return Outcome(REJECTED, act.reference.label, error=error)
         existing = work.registration(act.reference)
         if existing is not None:
             return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
         staged: StagedEntry | None = work.get(entry_id(act.reference))
         if staged is not None:
             return _duplicate_or_conflict(staged.content_hash, act, staged.id, "staged entry")
-        user = str(act.content.get("entered_by") or entered_by)
-        staged = StagedEntry.stage(act.reference, act.content, act.content_hash, user, batch)
+        staged = StagedEntry.stage(act.reference, act.content, act.content_hash, stager.user, batch)
         work.add(staged)
         return Outcome(ACCEPTED, act.reference.label, staged.id)
 
@@ -311,10 +337,18 @@ class Ledger(Application[UUID]):
                 user=approver,
             )
         act = parse_act(staged.content)
+        check_write(act, work.provinces)  # another province's entry stays as it is
         recorder = Recorder(
-            approver, role, source="digitized", entered_by=staged.entered_by, approves=True
+            approver,
+            role,
+            source="digitized",
+            entered_by=staged.entered_by,
+            approves=True,
+            provinces=work.provinces,
         )
         outcome = self._decide(work, act, recorder)
+        if isinstance(outcome.error, Forbidden):
+            raise outcome.error
         if outcome.status == ACCEPTED and outcome.act_id is not None:
             staged.approve(approver, str(outcome.act_id))
         else:
@@ -339,11 +373,11 @@ class Ledger(Application[UUID]):
             )
         return staged
 
-    def _with_retries(self, decide: Any) -> Outcome:
+    def _with_retries(self, decide: Any, provinces: Provinces = frozenset()) -> Outcome:
         """Run a decision in a fresh unit of work and save it; re-decide if another writer
         changed the same aggregates meanwhile."""
         for _ in range(WRITE_ATTEMPTS):
-            work = self._work()
+            work = self._work(provinces)
             outcome: Outcome = decide(work)
             try:
                 self._save(work, [outcome])

@@ -21,12 +21,13 @@ def test_reads_of_a_person_are_logged_and_queryable(api: Api) -> None:
     assert log.status_code == 200, log.text
     rows = log.json()["entries"]
     assert [(r["user"], r["what"]) for r in rows] == [
+        ("officer", "write:birth"),
         ("officer", "person"),
         ("officer", "timeline"),
         ("officer", "person"),
         ("national_auditor", "corrections"),
     ]
-    assert rows[2]["detail"] == "2000-01-01"
+    assert rows[0]["detail"] == "accepted" and rows[3]["detail"] == "2000-01-01"
     assert all(r["at"] and r["pin"] == pin for r in rows)
     by_user = api.auditor.get("/v1/audit/access", params={"user": "national_auditor"}).json()
     assert [r["what"] for r in by_user["entries"]] == ["corrections"]

@@ -563,7 +563,9 @@ def test_book_shows_numbers_present_missing_and_duplicated(projections: Projecti
     for number in ("1", "2", "4", "5", "7", "012", "12a"):
         projections.ledger.register(birth_in_book(number), OFFICER)
     staged = [parse_act(birth_in_book(n)) for n in ("3", "05")]
-    assert [o.status for o in projections.ledger.stage_many(staged, "op-02")] == ["accepted"] * 2
+    assert [
+        o.status for o in projections.ledger.stage_many(staged, Recorder("op-02", "operator"))
+    ] == ["accepted"] * 2
     projections.runner.catch_up()
     book = projections.book("034-XA-DONGXUAN", "01/2001").data
     assert book["acts"] == 7
@@ -603,7 +605,7 @@ def test_statistics_stop_counting_a_revoked_act(family: Family) -> None:
 
 def test_entry_queues_in_ledger_order_and_paginated(projections: Projections) -> None:
     staged = [parse_act(birth_in_book(n, "02/2001")) for n in ("1", "2", "3")]
-    outcomes = projections.ledger.stage_many(staged, "op-02")
+    outcomes = projections.ledger.stage_many(staged, Recorder("op-02", "operator"))
     projections.ledger.approve(outcomes[0].act_id, "approver-9")  # type: ignore[arg-type]
     projections.runner.catch_up()
     pending = projections.entries("pending").data

@@ -16,7 +16,8 @@ from lifeledger.api.answers import Answer
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.common import check_json
-from lifeledger.auth import Principal, province_of
+from lifeledger.auth import Principal
+from lifeledger.domain.jurisdiction import office_province
 from lifeledger.importers.register import UNREADABLE, UnreadableExport, import_files
 
 SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
@@ -85,7 +86,7 @@ def inspect(path: Path, user: Principal) -> None:
     the user's jurisdiction (403, naming the first such line)."""
     try:
         for number, register in _registers(path):
-            province = province_of(str(register.get("authority") or ""), register.get("province"))
+            province = office_province(str(register.get("authority") or ""))
             if province and not user.covers(province):
                 raise ApiProblem(
                     403,
@@ -117,7 +118,13 @@ def run_import(
     report = io.StringIO()
     try:
         summary = import_files(
-            context.ledger, [path], approve_as=approve_as, entered_by=entered_by, report=report
+            context.ledger,
+            [path],
+            approve_as=approve_as,
+            # The user who stages the lines is the one authenticated, whatever they say.
+            entered_by=entered_by if approve_as else user.name,
+            report=report,
+            provinces=user.provinces,
         )
     except UnreadableExport as error:  # e.g. a CSV header naming a column twice
         context.imports.finish(import_id, "failed", {}, [])

@@ -1,6 +1,6 @@
 """Every error as RFC 9457 `application/problem+json`, mapped here once.
 
-The ledger's four error categories (`domain/errors.py`) decide the status; the error's
+The ledger's error categories (`domain/errors.py`) decide the status; the error's
 stable `code` is the problem `type`; its message (naming the facts) is the `detail`.
 A new rule therefore needs no new handler. The API's own refusals (401, 403, 503, a
 reused Idempotency-Key) are `ApiProblem`s; request validation becomes a 422 naming the
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 from lifeledger.domain.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     LedgerError,
     NotFound,
@@ -46,6 +47,7 @@ MEDIA_TYPE = "application/problem+json"
 CATEGORY_STATUS: tuple[tuple[type[LedgerError], int], ...] = (
     (InvalidInput, 422),
     (NotFound, 404),
+    (Forbidden, 403),
     (RuleViolation, 409),
     (Conflict, 409),
 )

@@ -4,6 +4,7 @@
      ├── InvalidInput (422)          the input itself is malformed
      │    ├── InvalidPin, PinMismatch, InvalidDate, InvalidEntry
      ├── NotFound (404)              PersonNotFound, ActNotFound, EntryNotFound
+     ├── Forbidden (403)             OutsideJurisdiction: the act is another province's
      ├── RuleViolation (409)         a rule of the law refuses the act
      │    ├── BirthAlreadyRegistered, ParentNotOlder, ParentDeadAtBirth, ParentRoleTaken,
      │    ├── ParentSexMismatch
@@ -13,9 +14,10 @@
      │    ├── GuardianNotAdult, WardNotMinor, GuardianshipNotOpen
      │    ├── StaleCorrection, PinNotCorrectable, FieldNotCorrectable, ActRevoked
      │    └── FourEyes, EntryNotPending
-     └── Conflict (409)              ReferenceConflict, ConcurrentWrite
+     └── Conflict (409)              ReferenceConflict, ConcurrentWrite,
+                                     RefusedOutsideJurisdiction (the reason is withheld)
 
-The API maps the four category bases to HTTP once; a new rule needs no new handler.
+The API maps the category bases to HTTP once; a new rule needs no new handler.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class LedgerError(Exception):
         super().__init__(message)
         self.message = message
         self.facts = facts
+        self.concerns: frozenset[str] = frozenset()
+        """The PINs of the persons the refusal is about, beyond those its message names (the
+        persons of the act, and of the act it changes): who may be told why."""
 
     def __str__(self) -> str:
         return self.message
@@ -50,6 +55,11 @@ class InvalidInput(LedgerError):
 class NotFound(LedgerError):
     code = "not-found"
     title = "Not found"
+
+
+class Forbidden(LedgerError):
+    code = "forbidden"
+    title = "Forbidden"
 
 
 class RuleViolation(LedgerError):
@@ -95,6 +105,11 @@ class ActNotFound(NotFound):
 class EntryNotFound(NotFound):
     code = "entry-not-found"
     title = "Staged entry not found"
+
+
+class OutsideJurisdiction(Forbidden):
+    code = "outside-jurisdiction"
+    title = "Outside the user's jurisdiction"
 
 
 class BirthAlreadyRegistered(RuleViolation):
@@ -225,6 +240,13 @@ class EntryNotPending(RuleViolation):
 class ReferenceConflict(Conflict):
     code = "reference-conflict"
     title = "Another act holds this registration reference"
+
+
+class RefusedOutsideJurisdiction(Conflict):
+    """A refusal whose reason concerns persons the user may not read: it names no fact."""
+
+    code = "refused-outside-jurisdiction"
+    title = "Refused for a reason outside the user's jurisdiction"
 
 
 class ConcurrentWrite(Conflict):

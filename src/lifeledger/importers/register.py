@@ -25,6 +25,7 @@ from typing import IO, Any
 from lifeledger.collector import rare_collections
 from lifeledger.commands import Recorder
 from lifeledger.domain.acts import Act, is_whole_number
+from lifeledger.domain.jurisdiction import Provinces
 from lifeledger.importers.validation import Checked, Line, check_all, rejection, unpack_act
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
 
@@ -63,9 +64,11 @@ def import_files(
     entered_by: str = "import",
     report: IO[str] | None = None,
     progress: Progress | None = None,
+    provinces: Provinces = frozenset(),
 ) -> ImportSummary:
     """Import register exports into the ledger: recorded at once when `approve_as` names the
-    approving user, else staged for a second user's approval."""
+    approving user, else staged by `entered_by` for a second user's approval. A line of an
+    office outside `provinces` (empty: national) is rejected `outside-jurisdiction`."""
     summary, out = ImportSummary(), Report(report)
     with (
         tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp,
@@ -83,7 +86,7 @@ def import_files(
         for batch in staging.batches(ledger.settings.import_batch_size):
             acts = [act for act, _ in batch]
             for (act, line), outcome in zip(
-                batch, _save(ledger, acts, approve_as, entered_by), strict=True
+                batch, _save(ledger, acts, approve_as, entered_by, provinces), strict=True
             ):
                 summary.counts[outcome.status] += 1
                 if outcome.error is not None and outcome.status in (REJECTED, CONFLICT):
@@ -96,12 +99,21 @@ def import_files(
 
 
 def _save(
-    ledger: Ledger, acts: list[Act], approve_as: str | None, entered_by: str
+    ledger: Ledger,
+    acts: list[Act],
+    approve_as: str | None,
+    entered_by: str,
+    provinces: Provinces,
 ) -> list[Outcome]:
     if approve_as is None:
-        return ledger.stage_many(acts, entered_by)
+        return ledger.stage_many(acts, Recorder(entered_by, "operator", provinces=provinces))
     recorder = Recorder(
-        approve_as, role="approver", source="digitized", entered_by=entered_by, approves=True
+        approve_as,
+        role="approver",
+        source="digitized",
+        entered_by=entered_by,
+        approves=True,
+        provinces=provinces,
     )
     return ledger.record_many(acts, recorder)
 

@@ -147,14 +147,20 @@ def statistics(
     }
 
 
-def entries(tx: Tx, status: str, limit: int, after: int) -> list[dict[str, Any]]:
+def entries(
+    tx: Tx, status: str, limit: int, after: int, provinces: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Staged entries with this status, in ledger order after position `after` (a page ends
-    at its last entry's position: pass it as the next `after`)."""
+    at its last entry's position: pass it as the next `after`), of offices in `provinces`
+    (empty: all)."""
     if status not in ENTRY_STATUSES:
         raise ValueError(f"status must be one of {', '.join(ENTRY_STATUSES)}, not {status!r}")
+    where, params = "status = %s AND position > %s", [status, after]
+    if provinces:
+        condition, values = tx.any_of("substr(authority, 1, 3)", sorted(provinces))
+        where, params = f"{where} AND {condition}", [*params, *values]
     rows = tx.rows(
-        "SELECT * FROM ll_entry WHERE status = %s AND position > %s ORDER BY position LIMIT %s",
-        (status, after, limit),
+        f"SELECT * FROM ll_entry WHERE {where} ORDER BY position LIMIT %s", [*params, limit]
     )
     return [
         {

@@ -136,11 +136,19 @@ class Queries:
             data = lookups.statistics(tx, province, since, until)
             return Read(data, self._position(tx, "statistics"))
 
-    def entries(self, status: str, limit: int = 50, after: int | None = 0) -> Read:
+    def entries(
+        self,
+        status: str,
+        limit: int = 50,
+        after: int | None = 0,
+        provinces: frozenset[str] = frozenset(),
+    ) -> Read:
         """Staged entries with this status (pending|conflict|approved|rejected) in ledger order,
-        after position `after`: a list; the next page is after the last one's position."""
+        after position `after`, of offices in `provinces` (empty: all): a list; the next page
+        is after the last one's position."""
         with self.db.transaction() as tx:
-            return Read(lookups.entries(tx, status, limit, after or 0), self._position(tx))
+            found = lookups.entries(tx, status, limit, after or 0, provinces)
+            return Read(found, self._position(tx))
 
     def _corrections_of(
         self,

@@ -2,7 +2,8 @@
 
 201 with the event ids and the ledger position; 200 when the very same act (same
 reference, same content) is already recorded; a refusal is a problem naming the rule.
-The jurisdiction of a write is the registering authority's province."""
+The jurisdiction of a write is the registering office's province, and that of every act it
+changes (see `domain.jurisdiction`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from fastapi.responses import JSONResponse
 
 from lifeledger.api.answers import Answer, answer_once, fingerprint
 from lifeledger.api.context import ApiContext
-from lifeledger.api.deps import Context, IdempotencyKey, Officer, authorize
+from lifeledger.api.deps import Context, IdempotencyKey, Officer
 from lifeledger.api.problems import status_of
+from lifeledger.api.records import Access
 from lifeledger.api.schemas.acts import (
     BirthIn,
     CorrectionIn,
@@ -27,10 +29,11 @@ from lifeledger.api.schemas.acts import (
 )
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import WriteOut
-from lifeledger.auth import Permission, Principal, province_of
+from lifeledger.auth import Principal
 from lifeledger.commands import Recorder
-from lifeledger.domain.acts import Reference
+from lifeledger.domain.acts import Reference, parse_act
 from lifeledger.domain.errors import LedgerError
+from lifeledger.domain.jurisdiction import check_office, check_write, undisclosed
 from lifeledger.ledger import ACCEPTED, Outcome
 
 router = APIRouter(prefix="/v1", tags=["acts"])
@@ -64,26 +67,38 @@ def outcome_label(error: LedgerError) -> str:
 def register(
     context: ApiContext, user: Principal, key: str | None, route: str, entry: dict[str, Any]
 ) -> JSONResponse:
-    """Authorize, then record the act once per Idempotency-Key."""
-    register_part = entry["register"]
-    authorize(
-        user,
-        Permission.REGISTER,
-        province_of(register_part["authority"], register_part.get("province")),
-    )
+    """Read the act, check the user's jurisdiction before anything is looked up, then record
+    it once per Idempotency-Key. A refusal that concerns persons the user may not read names
+    no fact; every attempt that reached the ledger is in the access log (a refusal tells
+    something of the persons named)."""
+    act = parse_act(entry)
+    check_write(act, user.provinces)
 
     def record() -> Answer:
-        recorder = Recorder(user.name, "officer", office=register_part["authority"])
-        kind = str(entry["kind"])
+        recorder = Recorder(
+            user.name, "officer", office=act.reference.authority, provinces=user.provinces
+        )
         try:
-            outcome = context.ledger.register(entry, recorder)
+            outcome = context.ledger.register(act, recorder)
         except LedgerError as error:
-            context.metrics.wrote(kind, outcome_label(error))
-            raise
-        context.metrics.wrote(kind, outcome.status)
+            context.metrics.wrote(act.kind, outcome_label(error))
+            log_write(context, user, act.kind, act.pins, error.code)
+            raise undisclosed(error, user.provinces, act.pins) from None
+        context.metrics.wrote(act.kind, outcome.status)
+        log_write(context, user, act.kind, act.pins, outcome.status)
         return written(context, outcome)
 
     return answer_once(context, user, key, fingerprint(route, entry), record)
+
+
+def log_write(
+    context: ApiContext, user: Principal, kind: str, pins: list[str], outcome: str
+) -> None:
+    """An attempt to write about persons, in the access log beside the reads."""
+    roles = ",".join(user.roles)
+    context.access.record(
+        *(Access(user.name, roles, pin, f"write:{kind}", outcome) for pin in pins)
+    )
 
 
 @router.post("/births", status_code=201, response_model=WriteOut, responses=RESPONSES)
@@ -148,11 +163,11 @@ def revoke_act(
 ) -> JSONResponse:
     """Declare an act void by a competent decision; it stays in the ledger, flagged."""
     target = Reference(body.target.authority, body.target.book, body.target.number)
-    authorize(user, Permission.REGISTER, province_of(target.authority))
+    check_office(user.provinces, target.authority, target.label, "revocation refused")
     request = body.model_dump(mode="json")
 
     def revoke() -> Answer:
-        recorder = Recorder(user.name, "officer", office=body.authority)
+        recorder = Recorder(user.name, "officer", office=body.authority, provinces=user.provinces)
         try:
             outcome = context.ledger.revoke(
                 target, body.decision, body.decided_on, body.authority, body.reason, recorder

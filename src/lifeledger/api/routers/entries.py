@@ -1,11 +1,11 @@
 """Digitized entries waiting for a second user (four-eyes): list, approve, reject.
 
-The jurisdiction of an entry is its registering authority's province; a provincial
-approver sees and decides only the entries of its provinces."""
+The jurisdiction of an entry is its registering office's province; a provincial approver
+sees and decides only the entries of its provinces (another province's entry answers as a
+missing one), and an entry is approved by a user other than the one who staged it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -15,35 +15,20 @@ from fastapi.responses import JSONResponse
 
 from lifeledger.api.answers import Answer, answer_once, fingerprint, read_response
 from lifeledger.api.context import ApiContext
-from lifeledger.api.deps import (
-    Approver,
-    Context,
-    EntryReader,
-    IdempotencyKey,
-    MinPosition,
-    authorize,
-)
+from lifeledger.api.deps import Approver, Context, EntryReader, IdempotencyKey, MinPosition
 from lifeledger.api.problems import ledger_problem
-from lifeledger.api.routers.acts import event_ids
+from lifeledger.api.routers.acts import event_ids, log_write
 from lifeledger.api.schemas.acts import RejectionIn
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import DecisionOut, EntriesOut
-from lifeledger.auth import Permission, Principal, province_of
-from lifeledger.domain.acts import get_path
-from lifeledger.domain.errors import EntryNotFound, ReferenceConflict
+from lifeledger.auth import Principal
+from lifeledger.domain.acts import get_path, parse_act
+from lifeledger.domain.entry import StagedEntry
+from lifeledger.domain.errors import EntryNotFound, LedgerError, ReferenceConflict
+from lifeledger.domain.jurisdiction import office_province, outside, pins_in, undisclosed
 from lifeledger.ledger import CONFLICT, Outcome
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
-
-
-def entry_province(entry: dict[str, Any]) -> str:
-    content = entry.get("content")
-    if isinstance(content, str):
-        content = json.loads(content)
-    if isinstance(content, dict) and isinstance(content.get("register"), dict):
-        register = content["register"]
-        return province_of(str(register.get("authority") or ""), register.get("province"))
-    return province_of(str(entry.get("authority") or ""), entry.get("province"))
 
 
 @router.get("", response_model=EntriesOut, responses=problems(401, 403, 422))
@@ -55,21 +40,33 @@ def list_entries(
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Position cursor")] = None,
     min_position: MinPosition = None,
 ) -> JSONResponse:
-    """Staged entries by status (pending or in the conflict queue), oldest first."""
+    """Staged entries by status (pending or in the conflict queue), oldest first, of the
+    offices in the user's provinces."""
     context.await_position(min_position)
-    read = context.projections.entries(status, limit, after)
-    page = list(read.data or [])
-    entries = [e for e in page if user.covers(entry_province(e))]
-    next_after = page[-1]["position"] if len(page) == limit else None
+    read = context.projections.entries(status, limit, after, user.provinces)
+    entries = [_as_seen_by(user, entry) for entry in read.data or []]
+    next_after = entries[-1]["position"] if len(entries) == limit else None
     return read_response({"entries": entries, "next_after": next_after}, read.position)
 
 
-def _staged_province(context: ApiContext, entry_id: UUID) -> str:
+def _as_seen_by(user: Principal, entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry of the user's office, whose conflict reason (the ledger's refusal at
+    approval) names no fact of a person outside the user's provinces."""
+    reason = entry.get("reason")
+    if not reason or not outside(user.provinces, pins_in(reason)):
+        return entry
+    withheld = undisclosed(LedgerError(str(reason.get("detail"))), user.provinces, ())
+    return {**entry, "reason": {"code": withheld.code, "detail": withheld.message}}
+
+
+def _staged(context: ApiContext, user: Principal, entry_id: UUID) -> StagedEntry:
+    """The staged entry, if it is of an office in the user's provinces: another province's
+    entry answers as a missing one (entry ids are derived from registration references)."""
     staged = context.ledger.staged_entry(entry_id)
-    if staged is None:
+    authority = str(get_path(staged.content, "register.authority") or "") if staged else ""
+    if staged is None or not user.covers(office_province(authority)):
         raise EntryNotFound(f"no staged entry {entry_id}", entry=str(entry_id))
-    authority = str(get_path(staged.content, "register.authority") or "")
-    return province_of(authority, get_path(staged.content, "register.province"))
+    return staged
 
 
 def _decide(
@@ -78,11 +75,12 @@ def _decide(
     key: str | None,
     route: str,
     entry_id: UUID,
-    action: Callable[[], Answer],
+    action: Callable[[StagedEntry], Answer],
     payload: Any = None,
 ) -> JSONResponse:
-    authorize(user, Permission.APPROVE, _staged_province(context, entry_id))
-    return answer_once(context, user, key, fingerprint(route, [str(entry_id), payload]), action)
+    staged = _staged(context, user, entry_id)
+    request = fingerprint(route, [str(entry_id), payload])
+    return answer_once(context, user, key, request, lambda: action(staged))
 
 
 @router.post(
@@ -95,12 +93,19 @@ def approve_entry(
 ) -> JSONResponse:
     """Approve a staged entry: it becomes an act, or (409) goes to the conflict queue."""
 
-    def approve() -> Answer:
-        outcome = context.ledger.approve(entry_id, user.name, role="approver")
+    def approve(staged: StagedEntry) -> Answer:
+        pins = _pins_of(staged)
+        try:
+            outcome = context.ledger.approve(entry_id, user.name, "approver", user.provinces)
+        except LedgerError as error:
+            log_write(context, user, "approval", pins, error.code)
+            raise undisclosed(error, user.provinces, pins) from None
+        log_write(context, user, "approval", pins, outcome.status)
         if outcome.status == CONFLICT:
             context.metrics.wrote("approval", "conflict")
-            error = outcome.error or ReferenceConflict(f"{outcome.reference} is taken")
-            body = ledger_problem(error) | {"entry_id": str(entry_id), "entry_status": "conflict"}
+            refusal = outcome.error or ReferenceConflict(f"{outcome.reference} is taken")
+            shown = undisclosed(refusal, user.provinces, pins)
+            body = ledger_problem(shown) | {"entry_id": str(entry_id), "entry_status": "conflict"}
             return Answer(409, body)
         context.metrics.wrote("approval", "approved")
         return Answer(200, _decision(entry_id, "approved", outcome, context))
@@ -122,12 +127,19 @@ def reject_entry(
 ) -> JSONResponse:
     """Reject a staged entry, with the reason (it stays in the ledger, marked rejected)."""
 
-    def reject() -> Answer:
+    def reject(staged: StagedEntry) -> Answer:
         outcome = context.ledger.reject(entry_id, user.name, body.reason)
         context.metrics.wrote("approval", "rejected")
         return Answer(200, _decision(entry_id, "rejected", outcome, context))
 
     return _decide(context, user, key, "reject", entry_id, reject, body.reason)
+
+
+def _pins_of(staged: StagedEntry) -> list[str]:
+    try:
+        return parse_act(staged.content).pins
+    except LedgerError:  # staged before a check that now refuses it: its PINs as written
+        return sorted(pins_in(staged.content))
 
 
 def _decision(entry_id: UUID, status: str, outcome: Outcome, context: ApiContext) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 The jurisdiction of a read about a person is the PIN's province (its first three digits:
 where the birth was registered). Every read is written to the access log (who read whom,
-when, what), whether the person was found or not."""
+when, what), whether the person was found or not. Relatives outside a provincial reader's
+provinces are shown by relation and name only (`api/disclosure.py`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from lifeledger.api.answers import read_json_response, read_response
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, MinPosition, Reader, authorize
+from lifeledger.api.disclosure import visible
 from lifeledger.api.records import Access
 from lifeledger.api.schemas.common import PIN_PATTERN, problems
 from lifeledger.api.schemas.out import (
@@ -27,6 +29,7 @@ from lifeledger.api.schemas.out import (
 from lifeledger.auth import Permission, Principal
 from lifeledger.domain.errors import PersonNotFound
 from lifeledger.domain.pin import Pin
+from lifeledger.jsontext import loads
 
 router = APIRouter(prefix="/v1", tags=["persons"])
 
@@ -75,6 +78,8 @@ def read_person(
     day = as_of.isoformat() if as_of else None
     look_up(context, user, {"pin": pin}, "person", min_position, detail=day)
     read = context.projections.person_json(pin, day)
+    if not user.national:
+        return read_response(visible(user, loads(found(read.data, pin))), read.position)
     return read_json_response(found(read.data, pin), read.position)
 
 
@@ -90,7 +95,8 @@ def read_timeline(
     day = as_of.isoformat() if as_of else None
     look_up(context, user, {"pin": pin}, "timeline", min_position, detail=day)
     read = context.projections.timeline(pin, day)
-    return read_response({"pin": pin, "events": found(read.data, pin)}, read.position)
+    events = visible(user, found(read.data, pin))
+    return read_response({"pin": pin, "events": events}, read.position)
 
 
 @router.get("/persons/{pin}/family", response_model=FamilyOut, responses=READ)
@@ -104,7 +110,7 @@ def read_family(
     """Ancestors and descendants as a graph of `nodes` and `edges`."""
     look_up(context, user, {"pin": pin}, "family", min_position, detail=f"depth={depth}")
     read = context.projections.family(pin, depth)
-    graph = dict(found(read.data, pin))
+    graph = visible(user, dict(found(read.data, pin)))
     return read_response({"pin": pin, "depth": depth, **graph}, read.position)
 
 
@@ -120,7 +126,7 @@ def read_relationship(
     look_up(context, user, {"a": a, "b": b}, "relationship", min_position, detail=f"{a}~{b}")
     read = context.projections.relationship(a, b)
     relation = found(read.data, f"{a} or {b}")
-    body = relation if isinstance(relation, dict) else {"relationship": relation}
+    body = visible(user, relation) if isinstance(relation, dict) else {"relationship": relation}
     return read_response({**body, "a": a, "b": b}, read.position)
 
 
@@ -134,4 +140,4 @@ def read_corrections(
     """The correction trail: each corrected field's original, changes, basis and user."""
     look_up(context, user, {"pin": pin}, "corrections", min_position, Permission.READ_CORRECTIONS)
     read = context.projections.corrections(pin)
-    return read_response({"pin": pin, "acts": found(read.data, pin)}, read.position)
+    return read_response({"pin": pin, "acts": visible(user, found(read.data, pin))}, read.position)

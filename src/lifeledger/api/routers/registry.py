@@ -14,8 +14,9 @@ from lifeledger.api.deps import Context, MinPosition, authorize, needs
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.common import Code, Text, problems
 from lifeledger.api.schemas.out import RegistrationOut, SearchOut, StatsOut
-from lifeledger.auth import Permission, Principal, province_of
+from lifeledger.auth import Permission, Principal
 from lifeledger.domain.errors import ActNotFound
+from lifeledger.domain.jurisdiction import office_province
 
 router = APIRouter(prefix="/v1", tags=["registers"])
 
@@ -39,7 +40,7 @@ def read_registration(
     min_position: MinPosition = None,
 ) -> JSONResponse:
     """An act by its registration reference; `book` may contain `/` (e.g. `01/2009`)."""
-    authorize(user, Permission.READ_REGISTRY, province_of(authority))
+    authorize(user, Permission.READ_REGISTRY, office_province(authority))
     context.await_position(min_position)
     read = context.projections.registration(authority, book, number)
     if read.data is None:
