@@ -170,6 +170,11 @@ class UserStore:
             for r in rows
         ]
 
+    def active(self, name: str) -> User | None:
+        """The user of this name, if not disabled."""
+        found = next((u for u in self.users() if u.name == name), None)
+        return found if found is not None and not found.disabled else None
+
     def count(self) -> int:
         row = self.db.row("SELECT count(*) AS n FROM api_user")
         return int(row["n"]) if row else 0

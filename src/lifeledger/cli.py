@@ -72,6 +72,8 @@ def import_command(
     if missing:
         err.print(f"[red]no such file: {', '.join(missing)}[/red]")
         raise typer.Exit(2)
+    entering = entered_by or getpass.getuser()
+    provinces = _approver_provinces(approve_as, entering) if approve_as else frozenset()
     ledger = open_ledger()
     with ExitStack() as stack:
         stack.callback(ledger.close)
@@ -82,9 +84,10 @@ def import_command(
                 ledger,
                 paths,
                 approve_as=approve_as,
-                entered_by=entered_by or getpass.getuser(),
+                entered_by=entering,
                 report=out,
                 progress=progress,
+                provinces=provinces,
             )
         except UnreadableExport as error:
             err.print(f"[red]{escape(str(error))}[/red]; nothing was imported")
@@ -93,6 +96,32 @@ def import_command(
             err.print(f"[red]{escape(str(error))}[/red]; nothing was imported, run it again")
             raise typer.Exit(1) from None
     _print_summary(summary, as_json)
+
+
+def _approver_provinces(approve_as: str, entering: str) -> frozenset[str]:
+    """Four-eyes on the command line: when the ledger has users, `--approve-as` names an
+    active approver other than the entering user, and the import is theirs to approve only
+    in their provinces. A ledger with no users yet (a first load) takes the name as given."""
+    store = _user_store()
+    try:
+        if store.count() == 0:
+            return frozenset()
+        found = store.active(approve_as)
+    finally:
+        store.db.close()
+    problem = None
+    if found is None or "approver" not in found.roles:
+        problem = f"--approve-as: {approve_as} is not an active user with the approver role"
+    elif approve_as == entering:
+        problem = (
+            f"--approve-as: {approve_as} is also the entering user (--entered-by); "
+            "a second user must approve"
+        )
+    if problem is not None:
+        err.print(f"[red]{escape(problem)}[/red]; nothing was imported")
+        raise typer.Exit(2)
+    assert found is not None
+    return frozenset(found.provinces)
 
 
 @app.command()
@@ -157,9 +186,9 @@ def users_add(
     """Create a user and print its API key once (only its SHA-256 is stored)."""
     try:
         key = _user_store().add(name, role.split(","), provinces.split(","))
-    except UserError as error:
+    except UserError as error:  # a usage error: an unknown role or province, a name taken
         err.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from error
+        raise typer.Exit(2) from error
     typer.echo(key)
 
 
@@ -179,7 +208,7 @@ def users_disable(name: Annotated[str, typer.Argument(help="User name")]) -> Non
         _user_store().disable(name)
     except UserError as error:
         err.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from error
+        raise typer.Exit(2) from error
 
 
 def _progress_bar(stack: ExitStack, what: str) -> Callable[[int, int], None]:

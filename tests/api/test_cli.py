@@ -31,9 +31,9 @@ def test_users_add_list_disable(database_url: str) -> None:
     assert UserStore(db, cache_seconds=0).authenticate(key) is None
     db.close()
     taken = runner.invoke(app, ["users", "add", "lan", "--role", "officer"], env=env)
-    assert taken.exit_code == 1
-    unknown = runner.invoke(app, ["users", "add", "x", "--role", "king"], env=env)
-    assert unknown.exit_code == 1
+    assert taken.exit_code == 2  # a usage error, not "lines rejected"
+    unknown = runner.invoke(app, ["users", "add", "x", "--role", "wizard"], env=env)
+    assert unknown.exit_code == 2 and "wizard" in unknown.output
 
 
 def test_serve_prepares_demo_data_and_a_working_first_key(database_url: str) -> None:

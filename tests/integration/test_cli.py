@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lifeledger.auth import UserStore
 from lifeledger.ledger import Ledger
+from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
 from tests.builders import a_birth, a_pin
 
@@ -88,3 +90,40 @@ def test_demo_loads_once_into_an_empty_ledger(database_url: str) -> None:
     second = lifeledger(database_url, "demo")
     assert second.returncode == 0
     assert "not loaded" in second.stderr
+
+
+def test_approve_as_names_an_active_approver_other_than_the_entering_user(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Four-eyes on the command line: once the ledger has users, `--approve-as` is checked."""
+    store = UserStore(ViewDatabase(database_url, pool_size=1))
+    store.setup()
+    store.add("ana", ["approver"], ["034"])
+    store.add("olga", ["officer"])
+    store.add("gone", ["approver"])
+    store.disable("gone")
+    store.db.close()
+    export = tmp_path / "export.jsonl"
+    hanoi = a_birth(a_pin("M", 1991, "001"), "1991-01-01", authority="001-PH-HANGBAC")
+    lines = [a_birth(a_pin("F", 1990), "1990-01-01"), hanoi]
+    export.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    refused = {
+        "nobody-at-all": ["--approve-as", "nobody-at-all"],
+        "not an approver": ["--approve-as", "olga"],
+        "disabled": ["--approve-as", "gone"],
+        "the entering user": ["--approve-as", "ana", "--entered-by", "ana"],
+    }
+    for why, options in refused.items():
+        done = lifeledger(database_url, "import", str(export), *options, "--json")
+        assert done.returncode == 2, (why, done.stderr)
+        assert "nothing was imported" in done.stderr and "Traceback" not in done.stderr
+    ledger = Ledger(Settings(database_url=database_url))
+    assert ledger.position() == 0
+    ledger.close()
+    done = lifeledger(
+        database_url, "import", str(export), "--approve-as", "ana", "--entered-by", "clerk",
+        "--json",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # ana approves in 034 only: the 001 line
+    assert json.loads(done.stdout) == {"lines": 2, "accepted": 1, "duplicate": 0,
+                                       "rejected": 1, "conflict": 0}  # fmt: skip
