@@ -349,7 +349,9 @@ class Ledger(Application[UUID]):
         outcome = self._decide(work, act, recorder)
         if isinstance(outcome.error, Forbidden):
             raise outcome.error
-        if outcome.status == ACCEPTED and outcome.act_id is not None:
+        if outcome.status in (ACCEPTED, DUPLICATE) and outcome.act_id is not None:
+            # A duplicate is this very act, recorded meanwhile (by an import of the same
+            # line, typed by whoever): the entry is approved as that act.
             staged.approve(approver, str(outcome.act_id))
         else:
             error = outcome.error or ReferenceConflict(f"{act.reference.label} is taken")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 from tests.api.conftest import Api, is_problem, jsonl, post_act, stage, staged_id
 from tests.builders import a_birth, a_marriage, a_pin
 
 from lifeledger.api import records
+from lifeledger.domain.acts import Reference
+from lifeledger.importers.register import import_files
 from lifeledger.projections.database import ViewDatabase
 
 
@@ -206,3 +209,22 @@ def test_an_import_log_made_before_positions_were_kept_gains_the_column(
         assert found is not None and found["position"] == 42
     finally:
         db.close()
+
+
+def test_an_entry_recorded_meanwhile_by_another_typist_is_approved_as_that_act(
+    api: Api, tmp_path: Path
+) -> None:
+    """Who typed an entry is not part of the act: the same line staged over HTTP and imported
+    by the CLI with another `entered_by` is one act, and approving the entry is no conflict."""
+    entry = a_birth(a_pin("M", 1975), "1975-05-05")
+    stage(api.officer, {**entry, "entered_by": "op-07"})
+    export = tmp_path / "same.jsonl"
+    export.write_bytes(jsonl({**entry, "entered_by": "op-99"}))
+    recorded = import_files(
+        api.context.ledger, [export], approve_as="approver-9", entered_by="op-99"
+    )
+    assert recorded.as_dict()["accepted"] == 1
+    response = api.approver.post(f"/v1/entries/{staged_id(entry)}/approve")
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "approved"
+    assert response.json()["act_id"] == str(Reference.at(entry, "register").act_id)
