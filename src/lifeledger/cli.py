@@ -67,7 +67,8 @@ def import_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
-    """Import register exports; every line ends accepted, duplicate, rejected or conflict."""
+    """Import register exports; every line ends accepted (or staged), duplicate, rejected or
+    conflict."""
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         err.print(f"[red]no such file: {', '.join(missing)}[/red]")

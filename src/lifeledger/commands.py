@@ -175,11 +175,7 @@ def record(work: Work, act: Act, recorder: Recorder) -> Registration:
     record it in `work`."""
     check_write(act, recorder.provinces)
     recorded_by = recorder.recorded_by(act)
-    try:
-        links = HANDLERS[act.kind](work, act)
-    except LedgerError as error:
-        error.concerns |= _concerned(work, act)
-        raise
+    links = check_rules(work, act)
     # The persons it concerns: those it names, and those found by the rules (the spouses of
     # a divorce that names only the marriage).
     pins = sorted(set(act.pins) | {pin for pin, _ in links})
@@ -195,6 +191,16 @@ def record(work: Work, act: Act, recorder: Recorder) -> Registration:
 
 
 Links = list[tuple[str, Fact]]
+
+
+def check_rules(work: Work, act: Act) -> Links:
+    """Check the act's rules against everything known (changing nothing); returns the facts
+    recording it would link to its persons."""
+    try:
+        return HANDLERS[act.kind](work, act)
+    except LedgerError as error:
+        error.concerns |= _concerned(work, act)
+        raise
 
 
 def _concerned(work: Work, act: Act) -> frozenset[str]:
@@ -581,4 +587,12 @@ def pins_of(acts: Iterable[Act]) -> set[str]:
     return {pin for act in acts for pin in act.pins}
 
 
-__all__ = ["PARENT_ROLES", "Recorder", "Work", "apply_correction", "pins_of", "record"]
+__all__ = [
+    "PARENT_ROLES",
+    "Recorder",
+    "Work",
+    "apply_correction",
+    "check_rules",
+    "pins_of",
+    "record",
+]

@@ -21,7 +21,7 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
-from lifeledger.commands import Recorder, Work, pins_of, record
+from lifeledger.commands import Recorder, Work, check_rules, pins_of, record
 from lifeledger.domain.acts import Act, Reference, parse_act
 from lifeledger.domain.entry import APPROVED, CONFLICT, PENDING, StagedEntry, entry_id
 from lifeledger.domain.errors import (
@@ -31,7 +31,9 @@ from lifeledger.domain.errors import (
     EntryNotPending,
     Forbidden,
     FourEyes,
+    GuardianshipNotOpen,
     LedgerError,
+    MarriageNotOpen,
     ReferenceConflict,
 )
 from lifeledger.domain.jurisdiction import Provinces, check_office, check_write
@@ -41,12 +43,19 @@ from lifeledger.settings import Settings
 from lifeledger.store import DatabaseUrl, EventTranscoder, select_stored_events, stored_versions
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+STAGED = "staged"
+"""A digitized entry waiting for a second user's approval (its rules held when staged)."""
 WRITE_ATTEMPTS = 5
+NOT_YET_RECORDED = (ActNotFound, MarriageNotOpen, GuardianshipNotOpen)
+"""Refusals for want of an act (the marriage a divorce ends, a corrected act, an open
+guardianship): at staging, that act may be among the entries waiting for approval, so they
+do not reject an entry until it is approved."""
 
 
 @dataclass
 class Outcome:
-    """What became of one act or entry: accepted, duplicate, rejected or conflict."""
+    """What became of one act or entry: accepted (recorded), staged, duplicate, rejected or
+    conflict."""
 
     status: str
     reference: str
@@ -142,10 +151,12 @@ class Ledger(Application[UUID]):
         batch: str | None = None,
     ) -> list[Outcome]:
         """Stage digitized entries for approval by a second user (four-eyes): `stager` is the
-        user who enters them, in their provinces."""
+        user who enters them, in their provinces. Each is checked against the ledger as it
+        stands (not against the others staged with it, which are not acts yet): an entry the
+        rules refuse now is rejected at once."""
         work = self._work(stager.provinces)
-        ids = [a.reference.act_id for a in acts] + [entry_id(a.reference) for a in acts]
-        self._prefetch(work, ids)
+        self._prefetch_for(work, acts)
+        self._prefetch(work, [entry_id(a.reference) for a in acts])
         outcomes = [self._stage(work, act, stager, batch) for act in acts]
         try:
             self._save(work, outcomes)
@@ -324,9 +335,15 @@ class Ledger(Application[UUID]):
         staged: StagedEntry | None = work.get(entry_id(act.reference))
         if staged is not None:
             return _duplicate_or_conflict(staged.content_hash, act, staged.id, "staged entry")
+        try:
+            check_rules(work, act)
+        except NOT_YET_RECORDED:
+            pass  # what it needs may be waiting for approval too: checked again then
+        except LedgerError as error:
+            return Outcome(REJECTED, act.reference.label, error=error)
         staged = StagedEntry.stage(act.reference, act.content, act.content_hash, stager.user, batch)
         work.add(staged)
-        return Outcome(ACCEPTED, act.reference.label, staged.id)
+        return Outcome(STAGED, act.reference.label, staged.id)
 
     def _approve(self, work: Work, entry: UUID, approver: str, role: str) -> Outcome:
         staged = self._pending_entry(work, entry, allow=(PENDING, CONFLICT))
@@ -399,7 +416,7 @@ class Ledger(Application[UUID]):
             (r.domain_event.originator_id, r.domain_event.originator_version) for r in recordings
         ]
         for outcome in outcomes:
-            if outcome.status in (ACCEPTED, CONFLICT, REJECTED) and outcome.error is None:
+            if outcome.status in (ACCEPTED, STAGED, CONFLICT, REJECTED) and outcome.error is None:
                 outcome.position = position
                 outcome.events = events
 
@@ -419,4 +436,13 @@ def _entry_label(staged: StagedEntry) -> str:
     return Reference.at(staged.content, "register").label
 
 
-__all__ = ["ACCEPTED", "CONFLICT", "DUPLICATE", "REJECTED", "Aggregate", "Ledger", "Outcome"]
+__all__ = [
+    "ACCEPTED",
+    "CONFLICT",
+    "DUPLICATE",
+    "REJECTED",
+    "STAGED",
+    "Aggregate",
+    "Ledger",
+    "Outcome",
+]

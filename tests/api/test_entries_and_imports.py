@@ -19,7 +19,8 @@ def test_multipart_import_stages_lines_and_can_be_read_again(api: Api) -> None:
     result = stage(api.approver, *entries)
     assert result["counts"] == {
         "lines": 2,
-        "accepted": 2,
+        "accepted": 0,
+        "staged": 2,
         "duplicate": 0,
         "rejected": 0,
         "conflict": 0,
@@ -82,7 +83,7 @@ def test_csv_import(api: Api) -> None:
         "/v1/imports", content=csv_text.encode(), headers={"Content-Type": "text/csv"}
     )
     assert response.status_code == 201, response.text
-    assert response.json()["counts"]["accepted"] == 1
+    assert response.json()["counts"]["staged"] == 1
 
 
 def test_a_csv_whose_header_nests_a_column_inside_another_is_a_422_naming_the_file(
@@ -118,12 +119,28 @@ def test_rule_failure_at_approval_moves_the_entry_to_the_conflict_queue(api: Api
     husband, wife, other = a_pin("M", 1970), a_pin("F", 1972), a_pin("F", 1973)
     for pin, born in ((husband, "1970-01-01"), (wife, "1972-01-01"), (other, "1973-01-01")):
         assert post_act(api.officer, a_birth(pin, born)).status_code == 201
-    assert post_act(api.officer, a_marriage(husband, wife, "1995-01-01")).status_code == 201
     bigamous = a_marriage(husband, other, "1996-01-01")
-    stage(api.approver, bigamous)
+    assert stage(api.approver, bigamous)["counts"]["staged"] == 1  # lawful when staged
+    assert post_act(api.officer, a_marriage(husband, wife, "1995-01-01")).status_code == 201
     response = api.approver2.post(f"/v1/entries/{staged_id(bigamous)}/approve")
     problem = is_problem(response, 409, "bigamy")
     assert problem["entry_status"] == "conflict"
+
+
+def test_a_staged_line_the_rules_refuse_now_is_rejected_at_once(api: Api) -> None:
+    """Staging checks every rule against the ledger as it stands, so the import's counts say
+    what will not pass, with the reason, instead of calling it accepted."""
+    husband, wife, other = a_pin("M", 1970), a_pin("F", 1972), a_pin("F", 1973)
+    for pin, born in ((husband, "1970-01-01"), (wife, "1972-01-01"), (other, "1973-01-01")):
+        assert post_act(api.officer, a_birth(pin, born)).status_code == 201
+    assert post_act(api.officer, a_marriage(husband, wife, "1995-01-01")).status_code == 201
+    fine = a_birth(a_pin("M", 1999), "1999-01-01")
+    result = stage(api.approver, a_marriage(husband, other, "1996-01-01"), fine)
+    assert result["counts"] == {**result["counts"], "lines": 2, "staged": 1, "rejected": 1}
+    assert result["counts"]["accepted"] == 0
+    assert [line["code"] for line in result["report"]] == ["bigamy"]
+    listed = api.approver2.get("/v1/entries", params={"min_position": result["position"]})
+    assert [e["number"] for e in listed.json()["entries"]] == [fine["register"]["number"]]
 
 
 def test_rejecting_an_entry_needs_a_reason(api: Api) -> None:

@@ -28,7 +28,7 @@ def test_import_prints_counts_as_json(database_url: str, tmp_path: Path) -> None
     export.write_text(json.dumps(a_birth(a_pin("F", 1999), "1999-09-09")) + "\n")
     done = lifeledger(database_url, "import", str(export), "--approve-as", "ap-1", "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"lines": 1, "accepted": 1, "duplicate": 0,
+    assert json.loads(done.stdout) == {"lines": 1, "accepted": 1, "staged": 0, "duplicate": 0,
                                        "rejected": 0, "conflict": 0}  # fmt: skip
 
 
@@ -125,5 +125,5 @@ def test_approve_as_names_an_active_approver_other_than_the_entering_user(
         "--json",
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # ana approves in 034 only: the 001 line
-    assert json.loads(done.stdout) == {"lines": 2, "accepted": 1, "duplicate": 0,
+    assert json.loads(done.stdout) == {"lines": 2, "accepted": 1, "staged": 0, "duplicate": 0,
                                        "rejected": 1, "conflict": 0}  # fmt: skip

@@ -565,7 +565,7 @@ def test_book_shows_numbers_present_missing_and_duplicated(projections: Projecti
     staged = [parse_act(birth_in_book(n)) for n in ("3", "05")]
     assert [
         o.status for o in projections.ledger.stage_many(staged, Recorder("op-02", "operator"))
-    ] == ["accepted"] * 2
+    ] == ["staged"] * 2
     projections.runner.catch_up()
     book = projections.book("034-XA-DONGXUAN", "01/2001").data
     assert book["acts"] == 7

@@ -4,8 +4,9 @@ Lines are read one at a time and checked (see `validation`: by worker processes 
 are many); the valid ones go to a temporary on-disk SQLite table keyed by (fact date,
 registration date, reference), so memory does not grow with the file and the order of the
 lines cannot change the result. They come back in that order in batches, each checked and
-saved in one transaction. Every line ends as accepted / duplicate / rejected / conflict; a
-re-run after a crash finds what was saved as duplicates and goes on.
+saved in one transaction. Every line ends as accepted (recorded; without an approver:
+staged) / duplicate / rejected / conflict; a re-run after a crash finds what was saved as
+duplicates and goes on.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from lifeledger.domain.jurisdiction import Provinces
 from lifeledger.importers.validation import Checked, Line, check_all, rejection, unpack_act
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
 
-STATUSES = ("accepted", "duplicate", "rejected", "conflict")
+STATUSES = ("accepted", "staged", "duplicate", "rejected", "conflict")
+"""What becomes of a line: recorded (`accepted`) or, without an approver, `staged` for one."""
 Progress = Callable[[int, int], None]
 
 

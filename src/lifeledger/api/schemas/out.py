@@ -127,6 +127,7 @@ class DecisionOut(Model):
 class ImportCounts(Model):
     lines: int = 0
     accepted: int = 0
+    staged: int = 0
     duplicate: int = 0
     rejected: int = 0
     conflict: int = 0
