@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     """API keys are looked up at most this often; disabling a user takes effect within it."""
     access_log_flush_seconds: NonNegativeFloat = 0.2
     """Person reads are logged in batches this often (0: each read writes its log row at once)."""
+    idempotency_wait_seconds: NonNegativeFloat = 5.0
+    """How long a request waits for another request holding its `Idempotency-Key` (to replay
+    its answer) before answering 409 `idempotency-key-in-use`."""
+    idempotency_claim_seconds: float = Field(default=60.0, gt=0)
+    """A request holding an `Idempotency-Key` renews its claim every third of this while it
+    runs; a claim not renewed for this long was left by a process that died, and the next
+    request with the key takes it over."""
     import_max_bytes: PositiveInt = 512 * 1024 * 1024
     """Largest register export `POST /v1/imports` accepts."""
     metrics_dir: str | None = None

@@ -1,18 +1,22 @@
 """Answers of the routes: reads with their ledger position, and writes that an
 `Idempotency-Key` makes safe to retry.
 
-A write with a key runs once: its answer (status and body, refusals included) is stored
-under (user, key) with a fingerprint of the request; the same key with the same request
-gets that answer again (header `Idempotent-Replayed: true`), the same key with another
-request a 422 problem. Transient answers (5xx, `concurrent-write`) are not stored, so a
-retry runs again. Two concurrent first requests with one key both run; the ledger makes
-the second a duplicate, and both get the answer stored first.
+A write with a key runs once: the request claims (user, key) in the database, runs, and
+stores its answer (status and body, refusals included) with a fingerprint of the request;
+the same key with the same request gets that answer again (header `Idempotent-Replayed:
+true`), the same key with another request a 422 problem, at once. A request whose key is
+held by one still running waits for its answer (up to `idempotency_wait_seconds`), then
+answers 409 `idempotency-key-in-use`; it never runs the action itself while the key is
+held. Transient answers (5xx, `concurrent-write`) and exceptions release the key, so a
+retry runs again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +25,7 @@ from fastapi.responses import JSONResponse, Response
 
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import MEDIA_TYPE, ApiProblem, ledger_problem
-from lifeledger.api.records import Remembered
+from lifeledger.api.records import IdempotencyStore, Remembered
 from lifeledger.auth import Principal
 from lifeledger.domain.errors import LedgerError
 
@@ -70,26 +74,66 @@ def answer_once(
     stored (e.g. without a secret shown only once)."""
     if key is None:
         return attempt(action).response()
-    seen = context.idempotency.find(user.name, key)
-    if seen is None:
+    store, claim = context.idempotency, uuid.uuid4().hex
+    wait = context.settings.idempotency_wait_seconds
+    seen = _claim(store, user.name, key, request_fingerprint, claim, wait)
+    if seen is not None:
+        return Answer(seen.status, seen.body).response(replayed=True)
+    try:
         answer = attempt(action)
-        if answer.status >= 500 or answer.body.get("code") in TRANSIENT_CODES:
-            return answer.response()
+    except BaseException:
+        store.release(user.name, key, claim)
+        raise
+    if answer.status >= 500 or answer.body.get("code") in TRANSIENT_CODES:
+        store.release(user.name, key, claim)
+    else:
         stored = remembered(answer)
-        seen = context.idempotency.remember(
-            user.name, key, Remembered(request_fingerprint, stored.status, stored.body)
+        store.complete(
+            user.name, key, claim, Remembered(request_fingerprint, stored.status, stored.body)
         )
-        if seen.fingerprint == request_fingerprint and seen.body == stored.body:
-            return answer.response()
-    if seen.fingerprint != request_fingerprint:
-        raise ApiProblem(
-            422,
-            "idempotency-key-reused",
-            "Idempotency-Key reused with another request",
-            f"Idempotency-Key {key!r} was first used with a different request",
-            field="Idempotency-Key",
-        )
-    return Answer(seen.status, seen.body).response(replayed=True)
+    return answer.response()
+
+
+def _claim(
+    store: IdempotencyStore,
+    user: str,
+    key: str,
+    request_fingerprint: str,
+    claim: str,
+    wait: float,
+) -> Remembered | None:
+    """Hold the key for this request (None), or the answer stored for the same request,
+    waited for (up to `wait` seconds) while another request holds the key."""
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    seen = store.claim(user, key, request_fingerprint, claim)
+    while seen is not None:
+        if seen.fingerprint != request_fingerprint:
+            raise ApiProblem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused with another request",
+                f"Idempotency-Key {key!r} was first used with a different request",
+                field="Idempotency-Key",
+            )
+        if not seen.pending:
+            return seen
+        if time.monotonic() >= deadline:
+            raise ApiProblem(
+                409,
+                "idempotency-key-in-use",
+                "Idempotency-Key in use by a request still running",
+                f"Idempotency-Key {key!r} is held by another request that has not answered "
+                "yet; retry shortly to get its answer",
+                headers={"Retry-After": "1"},
+                field="Idempotency-Key",
+            )
+        time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+        pause = min(pause * 2, 0.2)  # polled: the holder may be another worker process
+        seen = store.find(user, key)
+        if seen is None:  # released, or its holder died: this request may take it
+            seen = store.claim(user, key, request_fingerprint, claim)
+    return None
 
 
 def read_response(body: dict[str, Any], position: int) -> JSONResponse:

@@ -28,7 +28,7 @@ class ApiContext:
         except BaseException:
             self.ledger.close()
             raise
-        self.idempotency = records.IdempotencyStore(db)
+        self.idempotency = records.IdempotencyStore(db, settings.idempotency_claim_seconds)
         self.imports = records.ImportLog(db)
         self.access = records.AccessLog(db, settings.access_log_flush_seconds)
         metrics.watch_lag(self.positions)
@@ -39,6 +39,7 @@ class ApiContext:
         self.projections.follow(poll_seconds=poll)
 
     def close(self) -> None:
+        self.idempotency.close()
         self.access.close()
         self.projections.close()
         self.ledger.close()
