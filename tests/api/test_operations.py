@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from tests.api.conftest import Api, is_problem, post_act
 from tests.builders import a_birth, a_pin
 
@@ -43,3 +46,18 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
 def test_unknown_route_and_method_are_problems(api: Api) -> None:
     is_problem(api.officer.get("/v1/nothing"), 404, "not-found")
     is_problem(api.officer.client.delete("/v1/births"), 405, "method-not-allowed")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_api_docs_load_with_no_outside_request(api: Api, page: str) -> None:
+    """Registry offices often have no internet: the documentation pages and every script,
+    style and image they load come from this server."""
+    html = api.client.get(page)
+    assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+    assets = re.findall(r"""(?:src|href|url)\s*[=:(]\s*['"]([^'"]+)['"]""", html.text)
+    assert any(a.endswith(".js") for a in assets), assets
+    for asset in assets:
+        assert not re.match(r"^(?:[a-z]+:)?//", asset), f"{page} loads {asset} from outside"
+        loaded = api.client.get(asset)
+        assert loaded.status_code == 200 and loaded.content, asset
+    assert "googleapis" not in html.text and "jsdelivr" not in html.text

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from lifeledger.api import problems
@@ -53,13 +54,17 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await run_in_threadpool(context.close)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the package, not a CDN: registry offices often have
+    # no internet. No validator badge either (it would call validator.swagger.io).
+    app = FastAPIOffline(
         title="lifeledger",
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url="/docs",
+        redoc_url="/redoc",
         openapi_url="/openapi.json",
+        swagger_ui_parameters={"validatorUrl": None},
     )
     problems.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
