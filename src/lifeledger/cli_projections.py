@@ -60,8 +60,12 @@ def rebuild(
         )
         pending = documents.status(projections.db)["pending"]
         task = bar.add_task("person documents", total=pending)
-        while step := projections.runner.idle_work():
-            bar.advance(task, step)
+        while projections.runner.idle_work():
+            # What is left, not the sum of the steps: a step also takes persons touched
+            # after the count (and relatives), so the bar ends at its total, and only then.
+            left = documents.status(projections.db)["pending"]
+            bar.update(task, completed=max(pending - left, 0))
+        bar.update(task, completed=pending)
     elapsed = time.monotonic() - started
     close(projections)
     typer.echo(f"rebuilt {name or ', '.join(names)}: {done} events in {elapsed:.1f}s")

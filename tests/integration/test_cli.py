@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +129,47 @@ def test_approve_as_names_an_active_approver_other_than_the_entering_user(
     assert done.returncode == 1, done.stderr  # ana approves in 034 only: the 001 line
     assert json.loads(done.stdout) == {"lines": 2, "accepted": 1, "staged": 0, "duplicate": 0,
                                        "rejected": 1, "conflict": 0}  # fmt: skip
+
+
+def test_rebuild_progress_bars_end_at_their_totals(database_url: str, tmp_path: Path) -> None:
+    """On a terminal, `projections rebuild` shows a bar per stage; each ends at its total
+    (the documents' bar stopped at 2,500 of 3,034)."""
+    mothers = [a_pin("F", 1960, "001") for _ in range(2600)]
+    entries = [a_birth(m, "1960-01-01", authority="001-PH-HANGBAC") for m in mothers]
+    entries += [a_birth(a_pin("M", 1990, "096"), "1990-01-01", mother=m) for m in mothers[:600]]
+    export = tmp_path / "families.jsonl"
+    export.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+    done = lifeledger(database_url, "import", str(export), "--approve-as", "ap-1")
+    assert done.returncode == 0, done.stderr
+    env = {**os.environ, "LIFELEDGER_DATABASE_URL": database_url, "COLUMNS": "120"}
+    # A server's follower, running meanwhile, rebuilds documents too: the bar counts what is
+    # left, not only its own steps (it stopped at 0 of 4,277 beside one).
+    running = subprocess.Popen(
+        [sys.executable, "-m", "lifeledger.cli", "projections", "run", "--poll", "0.05"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lifeledger.cli", "projections", "rebuild"],
+        env=env, stdin=follower, stdout=follower, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=120) == 0
+    running.terminate()
+    running.wait(timeout=30)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode(errors="replace"))
+    finals = {}
+    for line in text.replace("\r", "\n").splitlines():
+        if match := re.search(r"(rebuilding \S.*?|person documents)\s.*?(\d+)/(\d+)", line):
+            finals[match.group(1).split()[0]] = (match.group(2), match.group(3))
+    assert set(finals) == {"rebuilding", "person"}, text
+    assert all(done == total for done, total in finals.values()), finals
