@@ -58,3 +58,23 @@ def test_a_provincial_auditor_sees_its_provinces_only(api: Api) -> None:
 def test_refused_reads_are_not_logged(api: Api) -> None:
     api.officer.get("/v1/persons/001090000001")
     assert api.national_auditor.get("/v1/audit/access").json()["entries"] == []
+
+
+def test_searches_and_registration_reads_are_logged(api: Api) -> None:
+    """Both answer personal data: the log keeps the query and each person answered."""
+    pin = a_pin("F", 1984)
+    birth = a_birth(pin, "1984-04-04", name="Lê Thị Hoa")
+    assert post_act(api.officer, birth).status_code == 201
+    api.settle()
+    assert api.officer.get("/v1/search", params={"q": "le thi hoa"}).json()["total"] == 1
+    api.officer.get("/v1/search", params={"q": "nobody at all"})
+    ref = birth["register"]
+    api.officer.get(f"/v1/registrations/{ref['authority']}/{ref['book']}/{ref['number']}")
+    rows = api.national_auditor.get("/v1/audit/access", params={"user": "officer"}).json()
+    reads = [(r["pin"], r["what"], r["detail"]) for r in rows["entries"]]
+    label = f"{ref['authority']}/{ref['book']}/{ref['number']}"
+    assert reads[1:] == [
+        (pin, "search", "q=le+thi+hoa"),
+        ("", "search", "q=nobody+at+all"),
+        (pin, "registration", label),
+    ]

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from lifeledger.api.answers import read_response
+from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, MinPosition, authorize, needs
 from lifeledger.api.problems import ApiProblem
+from lifeledger.api.records import Access
 from lifeledger.api.schemas.common import Code, Text, problems
 from lifeledger.api.schemas.out import RegistrationOut, SearchOut, StatsOut
 from lifeledger.auth import Permission, Principal
@@ -43,10 +46,20 @@ def read_registration(
     authorize(user, Permission.READ_REGISTRY, office_province(authority))
     context.await_position(min_position)
     read = context.projections.registration(authority, book, number)
+    label = f"{authority}/{book}/{number}"
     if read.data is None:
-        label = f"{authority}/{book}/{number}"
         raise ActNotFound(f"no act registered as {label}", reference=label)
+    log_reads(context, user, read.data.get("pins") or [], "registration", label)
     return read_response(dict(read.data), read.position)
+
+
+def log_reads(
+    context: ApiContext, user: Principal, pins: list[str], what: str, detail: str
+) -> None:
+    """Registers and searches answer personal data too: one access-log row per person they
+    answered, or one without a person when they found none (the query is kept as `detail`)."""
+    roles = ",".join(user.roles)
+    context.access.record(*(Access(user.name, roles, pin, what, detail) for pin in pins or [""]))
 
 
 def _provinces(user: Principal, province: str | None) -> list[str | None]:
@@ -84,9 +97,12 @@ def search_persons(
     context.await_position(min_position)
     day = birth_date.isoformat() if birth_date else None
     places = _provinces(user, province)
+    asked = {"q": q, "birth_date": day, "birth_year": birth_year, "province": province}
+    query = urlencode({k: v for k, v in asked.items() if v is not None})
     if len(places) == 1:
         read = context.projections.search(q, day, birth_year, places[0], limit, offset)
         found = _visible(user, read.data)
+        log_reads(context, user, [i["pin"] for i in found["items"]], "search", query)
         return read_response(found, read.position)
     # A user of several provinces: each province's first pages, merged by rank.
     total, items, position = 0, list[dict[str, Any]](), 0
@@ -96,7 +112,9 @@ def search_persons(
         total, items = total + page["total"], items + page["items"]
         position = max(position, read.position)
     items.sort(key=lambda i: -int(i.get("score") or 0))
-    return read_response({"total": total, "items": items[offset : offset + limit]}, position)
+    shown = items[offset : offset + limit]
+    log_reads(context, user, [i["pin"] for i in shown], "search", query)
+    return read_response({"total": total, "items": shown}, position)
 
 
 def _visible(user: Principal, data: Any) -> dict[str, Any]:
