@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from lifeledger.domain.acts import Reference
+from lifeledger.domain.entry import entry_id
 from lifeledger.importers.register import UnreadableExport, import_files
 from lifeledger.importers.validation import CHUNK, Line, WorkerFailed, check, check_all
 from lifeledger.ledger import Ledger
@@ -502,3 +503,33 @@ def _run_import(url: str, export: Path) -> None:
     process = _start_import(url, export)
     _, errors = process.communicate(timeout=300)
     assert process.returncode == 0, errors.decode()
+
+
+def test_an_approver_approves_a_staged_import_in_the_order_of_its_facts(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """Approving an import's entries together: whatever the file's order, each act sees the
+    ones approved before it (a divorce after its marriage), in batches."""
+    entries = families(6)
+    random.Random(7).shuffle(entries)
+    export = write_export(tmp_path / "export.jsonl", entries)
+    counts = import_files(ledger, [export], entered_by="op-02").as_dict()
+    assert counts["staged"] == len(entries)
+    ids = [entry_id(Reference.at(entry, "register")) for entry in entries]
+    outcomes = ledger.approve_many(ids, "approver-1")
+    assert [o.status for o in outcomes] == ["accepted"] * len(entries)
+    assert all(ledger.registration(Reference.at(e, "register")) for e in entries)
+    again = ledger.approve_many(ids[:1], "approver-1")
+    assert [(o.status, o.error and o.error.code) for o in again] == [
+        ("rejected", "entry-not-pending")
+    ]
+
+
+def test_an_entry_staged_by_the_approver_is_left_pending(ledger: Ledger, tmp_path: Path) -> None:
+    entries = families(1)
+    export = write_export(tmp_path / "export.jsonl", entries)
+    import_files(ledger, [export], entered_by="approver-1")
+    ids = [entry_id(Reference.at(entry, "register")) for entry in entries]
+    outcomes = ledger.approve_many(ids, "approver-1")
+    assert {(o.status, o.error and o.error.code) for o in outcomes} == {("rejected", "four-eyes")}
+    assert all(ledger.staged_entry(i).status == "pending" for i in ids)  # type: ignore[union-attr]
