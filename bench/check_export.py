@@ -4,7 +4,7 @@
     python bench/check_export.py FILE.jsonl [--max-registered 2026-11-01] [--examples 20]
 
 Stdlib only, and deliberately sharing no code with `lifeledger`: it re-states the rules of
-DESIGN.md so that a generated file (or the demo) can be checked against them without the
+docs/domain.md so that a generated file (or the demo) can be checked against them without the
 importer. It reads every line and reports, per rule, how many lines break it:
 
 - shape: JSON object, known kind, required register fields, parseable dates, registration

@@ -6,7 +6,7 @@
 
 Stdlib only and deterministic for a seed. The mix is the Thái Bình digitization drive's:
 about 62% births, 23% marriages and 15% deaths, over some 280 communes and their yearly
-books. Every line obeys the rules of DESIGN.md, so a correct importer accepts all of them:
+books. Every line obeys the rules of docs/domain.md, so a correct importer accepts all of them:
 
 - the population is built family line by family line: a founder born 1930-1952, his
   marriage(s), their children (both parents by PIN), the sons' marriages and children, and

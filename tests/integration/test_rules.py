@@ -1,4 +1,4 @@
-"""Every rule of DESIGN.md's "Acts and their events" table, accepted and refused, through
+"""Every rule of docs/domain.md ("What each act records, and the rules it must pass"), through
 `Ledger.register` on both stores. Rules compare fact dates, never arrival order, so a block
 of tests registers acts out of order. Every refusal is checked to write nothing."""
 

@@ -1,4 +1,4 @@
-"""Request bodies of the acts: the register export format (`shared/import-format.md`) with
+"""Request bodies of the acts: the register export format (`docs/import-format.md`) with
 `kind` implied by the route. These models document and pre-check the shape; the ledger's
 `parse_act` remains the one gate that validates an act (PINs, dates, references)."""
 
