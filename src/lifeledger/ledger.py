@@ -418,6 +418,7 @@ class Ledger(Application[UUID]):
             # A duplicate is this very act, recorded meanwhile (by an import of the same
             # line, typed by whoever): the entry is approved as that act.
             staged.approve(approver, str(outcome.act_id))
+            outcome = Outcome(ACCEPTED, outcome.reference, outcome.act_id)
         else:
             error = outcome.error or ReferenceConflict(f"{act.reference.label} is taken")
             staged.conflict(approver, error.code, error.message)

@@ -245,3 +245,4 @@ def test_an_entry_recorded_meanwhile_by_another_typist_is_approved_as_that_act(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "approved"
     assert response.json()["act_id"] == str(Reference.at(entry, "register").act_id)
+    assert [i.split(":")[0] for i in response.json()["event_ids"]] == [staged_id(entry)]
