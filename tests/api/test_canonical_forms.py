@@ -220,3 +220,21 @@ def test_a_huge_field_or_a_body_of_many_keys_is_refused(api: Api) -> None:
         person = a_person(a_pin("F", 1990), "Nguyễn " + "Văn " * 100 + "An", "F", "1990-01-01")
         long_name = {**a_birth(a_pin("F", 1990), "1990-01-01"), "child": person}
         is_problem(post_act(api.officer, long_name), 422)
+
+
+def test_a_csv_column_numbered_in_other_digits_is_a_rejected_line(api: Api) -> None:
+    """`spouses.².pin`: '²'.isdigit() is true, but no int() reads it (it crashed the import)."""
+    husband, wife = a_pin("M", 1980), a_pin("F", 1982)
+    header = "kind,register.authority,register.book,register.number,register.registered_on"
+    columns = ",spouses.0.pin,spouses.0.full_name,spouses.².pin,spouses.².full_name,occurred_on"
+    row = f"marriage,034-XA-DONGHOA,01/2005,77,2005-06-01,{husband},An,{wife},Bích,2005-06-01"
+    with unchanged(api):
+        response = api.everyone.post(
+            "/v1/imports",
+            params={"approve_as": "everyone"},
+            content=f"{header}{columns}\n{row}\n".encode(),
+            headers={"Content-Type": "text/csv"},
+        )
+        assert response.status_code == 201, response.text
+        (line,) = response.json()["report"]
+        assert line["field"] == "spouses"
