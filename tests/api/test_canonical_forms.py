@@ -66,7 +66,7 @@ def import_lines(caller: Caller, *entries: dict[str, Any] | str) -> dict[str, An
     )
     response = caller.post(
         "/v1/imports",
-        params={"approve_as": "everyone"},
+        params={"approve_as": "everyone", "entered_by": "op-07"},
         content=text.encode(),
         headers={"Content-Type": "application/x-ndjson"},
     )
@@ -231,7 +231,7 @@ def test_a_csv_column_numbered_in_other_digits_is_a_rejected_line(api: Api) -> N
     with unchanged(api):
         response = api.everyone.post(
             "/v1/imports",
-            params={"approve_as": "everyone"},
+            params={"approve_as": "everyone", "entered_by": "op-07"},
             content=f"{header}{columns}\n{row}\n".encode(),
             headers={"Content-Type": "text/csv"},
         )

@@ -206,7 +206,7 @@ def hostile_lines(draw: st.DrawFn) -> str:
 def import_file(api: Api, lines: list[str]) -> Any:
     return api.everyone.post(
         "/v1/imports",
-        params={"approve_as": "everyone"},
+        params={"approve_as": "everyone", "entered_by": "op-07"},
         content="".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass"),
         headers={"Content-Type": "application/x-ndjson"},
     )
