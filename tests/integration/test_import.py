@@ -57,7 +57,7 @@ def families(count: int, seed: int = 7) -> list[dict[str, Any]]:
         if family % 4 == 1:
             entries.append(a_divorce(marriage, f"{year + 40}-01-10"))
         if family % 5 == 2:
-            entries.append(a_death(husband, f"{year + 60}-11-11"))
+            entries.append(a_death(husband, f"{year + 44}-11-11"))
         if family % 6 == 3:
             last = _last_birth(entries)
             given = last["child"]["given_name"]

@@ -78,3 +78,13 @@ ACCEPTED = [
 @pytest.mark.parametrize("entry", ACCEPTED)
 def test_fields_of_the_right_kind_pass(entry: dict[str, Any]) -> None:
     parse_act(entry)
+
+
+def test_a_path_with_a_digit_of_another_script_finds_nothing() -> None:
+    """`"²".isdigit()` is true but `int("²")` fails: a path from an entry (a correction's
+    field) must not crash the reading."""
+    from lifeledger.domain.acts import get_path
+
+    assert get_path({"spouses": [{"pin": "x"}]}, "spouses.².pin") is None
+    assert get_path({"spouses": [{"pin": "x"}]}, "spouses.٠.pin") is None
+    assert get_path({"spouses": [{"pin": "x"}]}, "spouses.0.pin") == "x"

@@ -3,6 +3,9 @@ digits that agree with what is known of the person. A refusal names the wrong pa
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
 from lifeledger.domain.errors import InvalidInput, InvalidPin, PinMismatch
@@ -37,8 +40,48 @@ def test_parse_reads_province_sex_and_birth_year(
     assert pin.birth_year == year
 
 
-def test_parse_strips_surrounding_whitespace() -> None:
-    assert Pin.parse("  034090012345\n").value == "034090012345"
+GOOD = "034090012345"
+OTHER_DIGITS = [
+    chr(code)
+    for code in range(sys.maxunicode + 1)
+    if unicodedata.digit(chr(code), None) is not None and not "0" <= chr(code) <= "9"
+]
+"""Every character Unicode gives a digit value but 0-9: other scripts' digits (category Nd:
+full-width, Arabic-Indic, Devanagari, ...) and others (No: '²', '³', circled digits, ...)."""
+SPACES = ["", " ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\u200b", "\ufeff", "\u2028"]
+
+
+def in_script(zero: str) -> str:
+    """GOOD written in the digits of the script whose zero is `zero`."""
+    return "".join(chr(ord(zero) + int(d)) for d in GOOD)
+
+
+def test_every_digit_but_ascii_is_refused_in_a_pin() -> None:
+    zeros = [
+        c for c in OTHER_DIGITS if unicodedata.category(c) == "Nd" and unicodedata.digit(c) == 0
+    ]
+    assert len(OTHER_DIGITS) > 500 and len(zeros) > 50  # the whole class, not a sample
+    texts = [GOOD[:3] + c + GOOD[4:] for c in OTHER_DIGITS] + [in_script(z) for z in zeros]
+    for text in texts:
+        with pytest.raises(InvalidPin) as refused:
+            Pin.parse(text, field="child.pin")
+        assert refused.value.facts["field"] == "child.pin", text
+
+
+@pytest.mark.parametrize("before", SPACES)
+@pytest.mark.parametrize("after", SPACES)
+def test_a_pin_with_anything_around_it_is_refused(before: str, after: str) -> None:
+    if before == after == "":
+        assert Pin.parse(GOOD).value == GOOD
+        return
+    with pytest.raises(InvalidPin):
+        Pin.parse(before + GOOD + after)
+
+
+def test_a_pin_that_is_no_text_is_refused() -> None:
+    for value in (34090012345, 134090012345, ["034090012345"], {"pin": GOOD}, True):
+        with pytest.raises(InvalidPin):
+            Pin.parse(value)
 
 
 def test_a_pin_given_as_a_number_loses_its_leading_zero_and_is_refused() -> None:

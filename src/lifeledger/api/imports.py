@@ -132,7 +132,7 @@ def run_import(
     except Exception:
         context.imports.finish(import_id, "failed", {}, [])
         raise
-    lines = [json.loads(line) for line in report.getvalue().splitlines() if line.strip()]
+    lines = [json.loads(line) for line in report.getvalue().split("\n") if line.strip()]
     for line in lines:
         line["path"] = filename
     # The ledger's position once the import is written: a read with this `min_position`

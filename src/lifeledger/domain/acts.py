@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from lifeledger.domain.dates import PartialDate, parse_optional
-from lifeledger.domain.errors import InvalidDate, InvalidEntry
+from lifeledger.domain.canonical import MAX_DEPTH as MAX_DEPTH
+from lifeledger.domain.canonical import canonical_entry
+from lifeledger.domain.canonical import check_storable as check_storable
+from lifeledger.domain.dates import PartialDate, today
+from lifeledger.domain.errors import (
+    DateAfterRegistration,
+    DateInFuture,
+    InvalidAuthority,
+    InvalidDate,
+    InvalidEntry,
+    ProvinceMismatch,
+)
 from lifeledger.domain.pin import Pin
+from lifeledger.domain.provinces import PROVINCES
 
 KINDS = (
     "birth",
@@ -74,6 +85,11 @@ class Reference:
     @property
     def label(self) -> str:
         return f"{self.authority}/{self.book}/{self.number}"
+
+    @property
+    def province(self) -> str:
+        """The registering authority's province (`authority_province`)."""
+        return self.authority[:3]
 
     @property
     def act_id(self) -> UUID:
@@ -136,11 +152,6 @@ class Act:
         return str(self.get("guardianship.kind") or self.get("guardianship_kind") or "minor")
 
 
-def _check_text(value: Any, path: str) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
-
-
 def is_whole_number(value: Any, digits: int) -> bool:
     """Is this a whole number of at most `digits` digits (as a number or as text of ASCII
     digits: `"²".isdigit()` is true, and Python refuses to read a number of 4,300 digits)?"""
@@ -154,7 +165,7 @@ def get_path(content: dict[str, Any], path: str) -> Any:
     for part in _path_parts(path):
         if isinstance(node, dict):
             node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
             return None
@@ -175,30 +186,26 @@ def content_hash(content: dict[str, Any]) -> str:
 
 
 class _Reader:
-    """Reads fields of a raw entry and names the field in every error."""
+    """Reads fields of an entry in canonical form, naming the field in every error; keeps the
+    dates the act states (`dates`), which no date may follow but its registration."""
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
+        self.dates: dict[str, PartialDate] = {}
 
     def value(self, path: str, required: bool = False) -> Any:
         value = get_path(self.raw, path)
-        if required and value in (None, ""):
+        if required and (value is None or (isinstance(value, str) and not value.strip())):
             raise InvalidEntry(f"{path}: required field is missing", field=path)
         return value
 
-    def text(self, path: str, required: bool = False) -> str | None:
-        value = self.value(path, required)
-        if value is None:
-            return None
-        if isinstance(value, dict | list):
-            raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
-        return str(value).strip()
+    def text(self, path: str) -> str | None:
+        """Text, when given: a number or a truth value is not text."""
+        return _as_text(self.value(path), path)
 
-    def free_text(self, path: str, required: bool = False) -> str | None:
-        """Text that must be given as text (a name, a place), not a number or a truth value."""
-        value = self.value(path, required)
-        _check_text(value, path)
-        return value.strip() if value else None
+    def required_text(self, path: str) -> str:
+        text = _as_text(self.value(path, required=True), path)
+        return "" if text is None else text  # never None: a missing value was refused
 
     def birth_year(self, path: str) -> int | None:
         """A year as digits (a number or text), as a date's year must be."""
@@ -206,13 +213,14 @@ class _Reader:
         if value is None:
             return None
         if not is_whole_number(value, 4):
-            raise InvalidEntry(f"{path}: {value!r} is not a year", field=path)
-        return PartialDate.parse(str(value), path).year
+            raise InvalidEntry(f"{path}: {_shown(value)} is not a year", field=path)
+        year = self.keep(path, PartialDate.parse(str(value), path))
+        return year.year
 
     def page(self, path: str) -> None:
         value = self.value(path)
         if value is not None and not (is_whole_number(value, 5) and int(value) > 0):
-            raise InvalidEntry(f"{path}: {value!r} is not a page number", field=path)
+            raise InvalidEntry(f"{path}: {_shown(value)} is not a page number", field=path)
 
     def mapping(self, path: str) -> dict[str, Any] | None:
         value = self.value(path)
@@ -222,35 +230,62 @@ class _Reader:
             )
         return value
 
-    def partial_date(self, path: str, required: bool = False) -> PartialDate | None:
-        return parse_optional(self.text(path, required), path)
+    def partial_date(self, path: str) -> PartialDate | None:
+        """A (partial) date the act states, when given."""
+        value = self.value(path)
+        return None if value in (None, "") else self.keep(path, PartialDate.parse(value, path))
 
-    def exact_date(self, path: str) -> date:
-        partial = self.partial_date(path, required=True)
-        assert partial is not None
+    def required_date(self, path: str) -> PartialDate:
+        return self.keep(path, PartialDate.parse(self.value(path, required=True), path))
+
+    def keep(self, path: str, stated: PartialDate) -> PartialDate:
+        self.dates[path] = stated
+        return stated
+
+    def registration_date(self, path: str) -> date:
+        """The day of the registration: a full date, not after today."""
+        partial = PartialDate.parse(self.value(path, required=True), path)
         if not partial.is_exact:
             raise InvalidDate(f"{path}: {partial} must be a full date YYYY-MM-DD", field=path)
+        if partial.earliest > today():
+            raise DateInFuture(
+                f"{path}: {partial} is after today ({today()} in UTC+14, where it is latest)",
+                field=path,
+            )
         return partial.earliest
 
-    def choice(self, path: str, allowed: tuple[str, ...], required: bool = True) -> str | None:
-        value = self.text(path, required)
-        if value is not None and value not in allowed:
-            raise InvalidEntry(f"{path}: {value!r} is not one of {', '.join(allowed)}", field=path)
+    def check_dates(self, registered_on: date) -> None:
+        """No date the act states (its fact, a birth, a death, a court's decision, a corrected
+        date) may follow the act's registration, nor therefore today."""
+        for path, stated in self.dates.items():
+            if stated.earliest > registered_on:
+                raise DateAfterRegistration(
+                    f"{path}: {stated} is after the act's registration ({registered_on})",
+                    field=path,
+                )
+
+    def choice(self, path: str, allowed: tuple[str, ...]) -> str:
+        value = self.required_text(path)
+        if value not in allowed:
+            raise InvalidEntry(
+                f"{path}: {_shown(value)} is not one of {', '.join(allowed)}", field=path
+            )
         return value
 
-    def person(self, path: str, pin_required: bool, required: bool = True) -> PersonRef | None:
+    def optional_choice(self, path: str, allowed: tuple[str, ...]) -> str | None:
+        return None if self.value(path) is None else self.choice(path, allowed)
+
+    def person(self, path: str, pin_required: bool = True) -> PersonRef:
         node = self.value(path)
         if node is None:
-            if required:
-                raise InvalidEntry(f"{path}: required person is missing", field=path)
-            return None
+            raise InvalidEntry(f"{path}: required person is missing", field=path)
         if not isinstance(node, dict):
             raise InvalidEntry(f"{path}: expected a person object", field=path)
-        full_name = self.free_text(f"{path}.full_name", required=True)
-        assert full_name is not None
+        full_name = self.required_text(f"{path}.full_name")
         for name in PERSON_TEXT_FIELDS:
-            _check_text(node.get(name), f"{path}.{name}")
-        sex = self.choice(f"{path}.sex", ("M", "F"), required=False)
+            if type(node.get(name)) not in (str, type(None)):  # the path is built when refused
+                _as_text(node.get(name), f"{path}.{name}")
+        sex = self.optional_choice(f"{path}.sex", ("M", "F"))
         birth_date = self.partial_date(f"{path}.birth_date")
         birth_year = self.birth_year(f"{path}.birth_year")
         year = birth_date.year if birth_date else birth_year
@@ -268,40 +303,80 @@ class _Reader:
             birth_date = PartialDate(year)
         return PersonRef(pin, full_name, sex, birth_date)
 
+    def optional_person(self, path: str) -> PersonRef | None:
+        return None if self.value(path) is None else self.person(path, pin_required=False)
+
     def reference(self, path: str) -> Reference:
-        for key in REFERENCE_KEYS:
-            self.text(f"{path}.{key}", required=True)
-        return Reference.at(self.raw, path)
+        authority, book, number = (self.required_text(f"{path}.{key}") for key in REFERENCE_KEYS)
+        authority_province(authority, f"{path}.authority")
+        return Reference(authority, book, number)
+
+    def province(self, path: str, reference: Reference) -> None:
+        """The stated province of the registering authority, when given, is the authority's."""
+        stated = self.text(path)
+        if stated is None or stated == reference.province:
+            return
+        if PROVINCE_FORM.fullmatch(stated) is None:
+            raise InvalidEntry(f"{path}: {_shown(stated)} is not a 3-digit code", field=path)
+        raise ProvinceMismatch(
+            f"{path}: {stated} is not the province of authority {reference.authority} "
+            f"({reference.province})",
+            field=path,
+            province=stated,
+            authority=reference.authority,
+        )
+
+
+def _as_text(value: Any, path: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidEntry(f"{path}: expected text, got {type(value).__name__}", field=path)
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A refused value as a refusal repeats it: its start only (text may be long)."""
+    return repr(value)[:40]
+
+
+PROVINCE_FORM = re.compile(r"[0-9]{3}")
+
+
+def authority_province(authority: str, field: str = "register.authority") -> str:
+    """The province of a registering authority: the known province code its own code begins
+    with, followed by '-' and the office (`034-XA-DONGHOA`); else InvalidAuthority naming
+    `field`. The jurisdiction of a write is this province."""
+    if len(authority) < 5 or authority[3] != "-" or authority[:3] not in PROVINCES:
+        raise InvalidAuthority(
+            f"{field}: {_shown(authority)} does not begin with a known province code and '-' "
+            "(e.g. 034-XA-DONGHOA)",
+            field=field,
+            authority=authority[:40],
+        )
+    return authority[:3]
 
 
 def parse_act(raw: object) -> Act:
-    """Validate one entry of the register export format and return the act it states."""
+    """Validate one entry of the register export format and return the act it states, its
+    content in canonical form (`canonical.canonical_entry`)."""
     if not isinstance(raw, dict):
         raise InvalidEntry("an entry must be a JSON object")
-    check_storable(raw)
-    kind = _Reader(raw).choice("kind", KINDS)
-    assert kind is not None
-    raw = unknown_under_extra(raw, kind)
-    read = _Reader(raw)
+    entry = canonical_entry(raw)
+    kind = _Reader(entry).choice("kind", KINDS)
+    entry = unknown_under_extra(entry, kind)
+    read = _Reader(entry)
     reference = read.reference("register")
-    registered_on = read.exact_date("register.registered_on")
+    registered_on = read.registration_date("register.registered_on")
+    read.province("register.province", reference)
     read.page("register.page")
+    for path in ("register.authority_name", "entered_by", "source.system", "source.regime"):
+        read.text(path)
     read.mapping("source")
-    read.choice("source.kind", SOURCES, required=False)
-    province = read.text("register.province")
-    if province is not None and not (len(province) == 3 and province.isdigit()):
-        raise InvalidEntry(
-            f"register.province: {province!r} is not a 3-digit code", field="register.province"
-        )
+    read.optional_choice("source.kind", SOURCES)
     persons, fact_date = _KIND_READERS[kind](read)
-    fact_date = fact_date or read.partial_date("occurred_on") or PartialDate.of(registered_on)
-    if fact_date.earliest > registered_on:
-        raise InvalidDate(
-            f"occurred_on: the fact ({fact_date}) cannot be after its registration "
-            f"({registered_on})",
-            field="occurred_on",
-        )
-    return Act(kind, reference, registered_on, fact_date, raw, persons, content_hash(raw))
+    occurred_on = read.partial_date("occurred_on")
+    read.check_dates(registered_on)
+    fact_date = fact_date or occurred_on or PartialDate.of(registered_on)
+    return Act(kind, reference, registered_on, fact_date, entry, persons, content_hash(entry))
 
 
 Persons = dict[str, PersonRef]
@@ -340,80 +415,16 @@ def unknown_under_extra(raw: dict[str, Any], kind: str) -> dict[str, Any]:
     return entry
 
 
-MAX_DEPTH = 20
-"""Deepest nesting of objects and lists an entry may have."""
-RESERVED_KEY = "_type_"
-"""The event store's JSON marks the values it encodes (a time, a UUID) with this key: an
-entry's object holding it would be read back as such a value, or not at all."""
-
-
-def check_storable(value: object, where: str = "", depth: int = 0) -> None:
-    """Refuse what no store or JSON answer can hold, naming where it is: NUL characters
-    (PostgreSQL refuses them), unpaired surrogates, NaN/Infinity, nesting deeper than
-    MAX_DEPTH, objects with the event store's RESERVED_KEY."""
-    found = _unstorable(value, depth)
-    if found is not None:
-        parts, reason = found
-        path = ".".join([where, *reversed(parts)] if where else reversed(parts))
-        raise InvalidEntry(f"{path or 'entry'}: {reason}", field=path or None)
-
-
-Unstorable = tuple[list[str], str]
-"""Where the value is (its path below the walked value, innermost part first) and why no
-store can hold it."""
-
-
-def _unstorable(value: object, depth: int) -> Unstorable | None:
-    """The first thing in `value` no store can hold, or None. The path is built only on the
-    way back from a refusal: most entries pass, and naming every field took most of the
-    time."""
-    if depth > MAX_DEPTH:
-        return [], f"nested more than {MAX_DEPTH} levels"
-    if isinstance(value, str):
-        return _unstorable_text(value)
-    if isinstance(value, float):
-        return None if math.isfinite(value) else ([], "numbers must be finite")
-    if isinstance(value, dict):
-        if RESERVED_KEY in value:
-            reason = "is reserved (the event store marks the values it encodes with it)"
-            return [], f"the key {RESERVED_KEY!r} {reason}"
-        for key, item in value.items():
-            found = _unstorable_text(str(key))  # a bad key is named by its object's path
-            if found is None and (found := _unstorable(item, depth + 1)) is not None:
-                found[0].append(str(key))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if (found := _unstorable(item, depth + 1)) is not None:
-                found[0].append(str(index))
-                return found
-    return None
-
-
-def _unstorable_text(text: str) -> Unstorable | None:
-    if "\x00" in text:
-        return [], "text contains a NUL character"
-    if text.isascii():
-        return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return [], "text is not valid Unicode"
-    return None
-
-
 def _birth(read: _Reader) -> tuple[Persons, PartialDate | None]:
-    child = read.person("child", pin_required=True)
-    assert child is not None
+    child = read.person("child")
     if child.sex is None:
         raise InvalidEntry("child.sex: required field is missing", field="child.sex")
-    born = read.partial_date("child.birth_date") or read.partial_date("occurred_on", required=True)
-    assert born is not None and child.pin is not None
-    child.pin.check_agrees(None, born.year, "child.pin")
+    born = read.partial_date("child.birth_date") or read.required_date("occurred_on")
+    if child.pin is not None:  # always: a child's PIN is required
+        child.pin.check_agrees(None, born.year, "child.pin")
     persons: Persons = {"child": PersonRef(child.pin, child.full_name, child.sex, born)}
     for role in ("mother", "father"):
-        parent = read.person(role, pin_required=False, required=False)
+        parent = read.optional_person(role)
         if parent is not None:
             persons[role] = parent
     return persons, born
@@ -423,14 +434,10 @@ def _marriage(read: _Reader) -> tuple[Persons, PartialDate | None]:
     spouses = read.value("spouses", required=True)
     if not isinstance(spouses, list) or len(spouses) != 2:
         raise InvalidEntry("spouses: a marriage names exactly two spouses", field="spouses")
-    persons: Persons = {}
-    for i in (0, 1):
-        spouse = read.person(f"spouses.{i}", pin_required=True)
-        assert spouse is not None
-        persons[f"spouse{i}"] = spouse
+    persons: Persons = {f"spouse{i}": read.person(f"spouses.{i}") for i in (0, 1)}
     if persons["spouse0"].pin == persons["spouse1"].pin:
         raise InvalidEntry("spouses: both spouses have the same PIN", field="spouses.1.pin")
-    return persons, read.partial_date("occurred_on", required=True)
+    return persons, read.required_date("occurred_on")
 
 
 def _divorce(read: _Reader) -> tuple[Persons, PartialDate | None]:
@@ -444,42 +451,48 @@ def _divorce(read: _Reader) -> tuple[Persons, PartialDate | None]:
                 "spouses: a divorce names the marriage or its two spouses", field="spouses"
             )
         for i, spouse in enumerate(spouses):
-            pin = spouse.get("pin") if isinstance(spouse, dict) else spouse
-            persons[f"spouse{i}"] = PersonRef(Pin.parse(pin, f"spouses.{i}"), "")
-    read.text("court.decision", required=True)
-    return persons, read.partial_date("court.effective_on", required=True)
+            if isinstance(spouse, dict):
+                pin = Pin.parse(spouse.get("pin"), f"spouses.{i}.pin")
+            else:
+                pin = Pin.parse(spouse, f"spouses.{i}")
+            persons[f"spouse{i}"] = PersonRef(pin, "")
+    read.mapping("court")
+    read.required_text("court.decision")
+    read.text("court.name")
+    return persons, read.required_date("court.effective_on")
 
 
 def _death(read: _Reader) -> tuple[Persons, PartialDate | None]:
-    deceased = read.person("deceased", pin_required=True)
-    assert deceased is not None
-    return {"deceased": deceased}, read.partial_date("death.date", required=True)
+    deceased = read.person("deceased")
+    read.mapping("death")
+    return {"deceased": deceased}, read.required_date("death.date")
 
 
 def _parentage(read: _Reader) -> tuple[Persons, PartialDate | None]:
     role = read.choice("role", PARENT_ROLES)
-    parent = read.person("parent", pin_required=True)
-    child = read.person("child", pin_required=True)
-    assert parent is not None and child is not None and role is not None
+    parent = read.person("parent")
+    child = read.person("child")
     if parent.pin == child.pin:
         raise InvalidEntry("parent.pin: a person cannot be their own parent", field="parent.pin")
     if parent.sex is not None and parent.sex != ("F" if role.endswith("mother") else "M"):
         raise InvalidEntry(
             f"role: a {role} must be {'F' if role.endswith('mother') else 'M'}", field="role"
         )
-    return {"parent": parent, "child": child}, read.partial_date("occurred_on")
+    read.text("decision")
+    return {"parent": parent, "child": child}, None
 
 
 def _guardianship(read: _Reader) -> tuple[Persons, PartialDate | None]:
-    ward = read.person("ward", pin_required=True)
-    guardian = read.person("guardian", pin_required=True)
-    assert ward is not None and guardian is not None
+    ward = read.person("ward")
+    guardian = read.person("guardian")
     if ward.pin == guardian.pin:
         raise InvalidEntry(
             "guardian.pin: a person cannot be their own guardian", field="guardian.pin"
         )
+    read.mapping("guardianship")
     read.text("guardianship.kind")
-    return {"ward": ward, "guardian": guardian}, read.partial_date("occurred_on")
+    read.text("guardianship_kind")
+    return {"ward": ward, "guardian": guardian}, None
 
 
 def _correction(read: _Reader) -> tuple[Persons, PartialDate | None]:
@@ -494,14 +507,15 @@ def _correction(read: _Reader) -> tuple[Persons, PartialDate | None]:
             raise InvalidEntry(
                 f"changes.{i}.field: required field is missing", field=f"changes.{i}.field"
             )
-        read.free_text(f"changes.{i}.field")
+        field = read.required_text(f"changes.{i}.field")
         if "after" not in change:
             raise InvalidEntry(
                 f"changes.{i}.after: required field is missing", field=f"changes.{i}.after"
             )
-        _check_after(read, f"changes.{i}.after", str(change["field"]).rpartition(".")[2])
-    read.text("basis", required=True)
-    return {"subject": PersonRef(subject, "")}, read.partial_date("occurred_on")
+        _check_after(read, f"changes.{i}.after", field.rpartition(".")[2])
+    read.required_text("basis")
+    read.text("reason")
+    return {"subject": PersonRef(subject, "")}, None
 
 
 def _check_after(read: _Reader, path: str, leaf: str) -> None:
@@ -516,7 +530,7 @@ def _check_after(read: _Reader, path: str, leaf: str) -> None:
     elif leaf == "birth_year":
         read.birth_year(path)
     elif leaf in PERSON_TEXT_FIELDS or leaf == "full_name":
-        read.free_text(path)
+        read.text(path)
 
 
 _KIND_READERS = {

@@ -3,6 +3,8 @@
 A partial date stands for an interval of days. Rules refuse only what the known
 facts make certain: "death before birth" needs the whole death interval to lie
 before the whole birth interval. Facts are ordered by their earliest day.
+
+No date is after `today()`: the current date where it is latest (UTC+14).
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from lifeledger.domain.errors import InvalidDate
 
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+"""Matched whole (`fullmatch`): ASCII digits only, nothing around them."""
+EARLIEST_ZONE = timezone(timedelta(hours=14), "UTC+14")
+"""The first time zone to begin each day (Kiribati's Line Islands)."""
 # The rules parse the dates their facts keep as text over and over (a third of their time):
 # valid texts are remembered, a partial date being immutable. ~40,000 days span a century.
 _PARSED: dict[str, PartialDate] = {}
@@ -30,17 +35,21 @@ class PartialDate:
     day: int | None = None
 
     @classmethod
-    def parse(cls, text: str, field: str = "date") -> PartialDate:
-        known = _PARSED.get(text) if isinstance(text, str) else None
+    def parse(cls, text: object, field: str = "date") -> PartialDate:
+        """The date `text` states exactly (no space around it), or InvalidDate naming
+        `field`."""
+        if not isinstance(text, str):
+            raise InvalidDate(f"{field}: a date is text, not {type(text).__name__}", field=field)
+        known = _PARSED.get(text)
         if known is not None:
             return known
-        match = _PATTERN.match(str(text).strip())
+        match = _PATTERN.fullmatch(text)
         if not match:
             raise InvalidDate(
-                f"{field}: {text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", field=field
+                f"{field}: {text[:40]!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", field=field
             )
-        year, month, day = (int(g) if g else None for g in match.groups())
-        assert year is not None
+        year = int(match.group(1))
+        month, day = (int(g) if g else None for g in match.groups()[1:])
         try:
             date(year, 1 if month is None else month, 1 if day is None else day)
         except ValueError:
@@ -48,7 +57,7 @@ class PartialDate:
         if year < 1800:
             raise InvalidDate(f"{field}: year {year} is before 1800", field=field)
         parsed = cls(year, month, day)
-        if isinstance(text, str) and len(_PARSED) < _PARSED_MAX:
+        if len(_PARSED) < _PARSED_MAX:
             _PARSED[text] = parsed
         return parsed
 
@@ -80,8 +89,15 @@ class PartialDate:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
 
-def parse_optional(text: str | None, field: str) -> PartialDate | None:
-    return None if text in (None, "") else PartialDate.parse(str(text), field)
+def parse_optional(text: object, field: str) -> PartialDate | None:
+    return None if text in (None, "") else PartialDate.parse(text, field)
+
+
+def today() -> date:
+    """Today's date where it is latest: in UTC+14, the first zone to begin each day. A date
+    after this is after today everywhere; a registration made this morning in Vietnam (UTC+7)
+    is never after it, whatever the server's own zone."""
+    return datetime.now(EARLIEST_ZONE).date()
 
 
 def surely_before(a: PartialDate, b: PartialDate) -> bool:

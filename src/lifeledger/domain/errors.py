@@ -2,7 +2,9 @@
 
     LedgerError                      code, message naming the facts, facts dict
      ├── InvalidInput (422)          the input itself is malformed
-     │    ├── InvalidPin, PinMismatch, InvalidDate, InvalidEntry
+     │    ├── InvalidPin, PinMismatch, InvalidAuthority, ProvinceMismatch
+     │    ├── InvalidDate ── DateInFuture, DateAfterRegistration
+     │    └── InvalidEntry ── InvalidText, LimitExceeded
      ├── NotFound (404)              PersonNotFound, ActNotFound, EntryNotFound
      ├── Forbidden (403)             OutsideJurisdiction: the act is another province's
      ├── RuleViolation (409)         a rule of the law refuses the act
@@ -87,9 +89,39 @@ class InvalidDate(InvalidInput):
     title = "Invalid date"
 
 
+class DateInFuture(InvalidDate):
+    code = "date-in-future"
+    title = "A date after today"
+
+
+class DateAfterRegistration(InvalidDate):
+    code = "date-after-registration"
+    title = "A date the act states is after the act's registration"
+
+
 class InvalidEntry(InvalidInput):
     code = "invalid-entry"
     title = "Invalid entry"
+
+
+class InvalidText(InvalidEntry):
+    code = "invalid-text"
+    title = "Text holding a control or invisible character"
+
+
+class LimitExceeded(InvalidEntry):
+    code = "limit-exceeded"
+    title = "A value beyond the ledger's limits (length, count, nesting, size)"
+
+
+class InvalidAuthority(InvalidInput):
+    code = "invalid-authority"
+    title = "An authority code must begin with a known province code and '-'"
+
+
+class ProvinceMismatch(InvalidInput):
+    code = "province-mismatch"
+    title = "The stated province is not the registering authority's"
 
 
 class PersonNotFound(NotFound):

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lifeledger.domain.errors import InvalidPin, PinMismatch
 from lifeledger.domain.provinces import PROVINCES
+
+PIN_FORM = re.compile(r"[0-9]{12}")
+"""A PIN is text of exactly twelve ASCII digits (matched whole: no space, no newline, no
+other script's digits; `str.isdigit` also takes "٣" or "³")."""
+SHOWN = 40
+"""At most this much of a refused value is repeated in the refusal."""
 
 _CENTURY_OF_DIGIT = {
     0: 1900,
@@ -29,11 +36,18 @@ class Pin:
 
     @classmethod
     def parse(cls, text: object, field: str = "pin") -> Pin:
-        value = str(text).strip() if text is not None else ""
-        if len(value) != 12 or not value.isdigit():
+        """The PIN `text` states, or InvalidPin naming `field`: text of exactly 12 ASCII
+        digits (nothing stripped: every reader of the entry must see the same PIN) whose
+        first three are a known province code."""
+        if not isinstance(text, str) or PIN_FORM.fullmatch(text) is None:
+            shown = repr(text)[:SHOWN] if isinstance(text, str | int | None) else "an object"
             raise InvalidPin(
-                f"{field}: {value!r} is not 12 digits", field=field, pin=value, part="length"
+                f"{field}: {shown} is not text of exactly 12 digits 0-9",
+                field=field,
+                pin=text[:SHOWN] if isinstance(text, str) else None,
+                part="length",
             )
+        value = text
         if value[:3] not in PROVINCES:
             raise InvalidPin(
                 f"{field}: {value} has unknown province code {value[:3]}",

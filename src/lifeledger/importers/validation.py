@@ -90,7 +90,8 @@ def check(line: Line) -> Checked:
         act = parse_act(raw)
         _check_scan(act, Path(line.path).parent)
     except LedgerError as error:
-        return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, raw))
+        entry = raw if isinstance(raw, dict) else None  # its text: Infinity is no JSON value
+        return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, entry))
     key = "|".join(str(part) for part in act.sort_key())
     return Checked(line.path, line.number, key, pack_act(act))
 
