@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from lifeledger.domain.acts import parse_act
-from lifeledger.domain.errors import LedgerError
-from tests.builders import a_birth, a_correction, a_pin
+from lifeledger.domain.errors import InvalidEntry, LedgerError
+from tests.builders import a_birth, a_correction, a_parentage, a_pin
 
 CHILD = a_pin("F", 1990)
 
@@ -88,3 +88,12 @@ def test_a_path_with_a_digit_of_another_script_finds_nothing() -> None:
     assert get_path({"spouses": [{"pin": "x"}]}, "spouses.².pin") is None
     assert get_path({"spouses": [{"pin": "x"}]}, "spouses.٠.pin") is None
     assert get_path({"spouses": [{"pin": "x"}]}, "spouses.0.pin") == "x"
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"), [("parentage", "adoptive_mother"), ("adoption", "father")]
+)
+def test_the_role_of_a_parentage_or_adoption_fits_its_kind(kind: str, role: str) -> None:
+    entry = {**a_parentage("034060000201", "034090000301", role, "2000-01-01"), "kind": kind}
+    with pytest.raises(InvalidEntry, match="role: a"):
+        parse_act(entry)

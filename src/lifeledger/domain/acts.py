@@ -470,6 +470,10 @@ def _death(read: _Reader) -> tuple[Persons, PartialDate | None]:
 
 def _parentage(read: _Reader) -> tuple[Persons, PartialDate | None]:
     role = read.choice("role", PARENT_ROLES)
+    adoption = role.startswith("adoptive")
+    if adoption != (read.value("kind") == "adoption"):
+        kind = "adoption" if adoption else "parentage"
+        raise InvalidEntry(f"role: a {role} is recorded by an act of kind {kind}", field="role")
     parent = read.person("parent")
     child = read.person("child")
     if parent.pin == child.pin:

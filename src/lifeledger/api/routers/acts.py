@@ -31,7 +31,8 @@ from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import WriteOut
 from lifeledger.auth import Principal
 from lifeledger.commands import Recorder
-from lifeledger.domain.acts import Reference, parse_act
+from lifeledger.domain.acts import REFERENCE_KEYS, Reference, parse_act
+from lifeledger.domain.canonical import canonical_entry
 from lifeledger.domain.errors import LedgerError
 from lifeledger.domain.jurisdiction import check_office, check_write, undisclosed
 from lifeledger.ledger import ACCEPTED, Outcome
@@ -162,15 +163,16 @@ def revoke_act(
     body: RevocationIn, context: Context, user: Officer, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Declare an act void by a competent decision; it stays in the ledger, flagged."""
-    target = Reference(body.target.authority, body.target.book, body.target.number)
+    request = canonical_entry(body.model_dump(mode="json"))  # its text as an act's is kept
+    target = Reference(*(request["target"][key] for key in REFERENCE_KEYS))
     check_office(user.provinces, target.authority, target.label, "revocation refused")
-    request = body.model_dump(mode="json")
+    decision, decided_on, authority = request["decision"], body.decided_on, request["authority"]
 
     def revoke() -> Answer:
-        recorder = Recorder(user.name, "officer", office=body.authority, provinces=user.provinces)
+        recorder = Recorder(user.name, "officer", office=authority, provinces=user.provinces)
         try:
             outcome = context.ledger.revoke(
-                target, body.decision, body.decided_on, body.authority, body.reason, recorder
+                target, decision, decided_on, authority, request["reason"], recorder
             )
         except LedgerError as error:
             context.metrics.wrote("revocation", outcome_label(error))
