@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from lifeledger.api import problems
+from lifeledger.api.body_limit import BodyLimit
 from lifeledger.api.context import ApiContext
 from lifeledger.api.metrics import Metrics, MetricsMiddleware
 from lifeledger.api.routers import (
@@ -36,6 +37,10 @@ An event-sourced ledger of civil status (hộ tịch). Every request but `/healt
 whose `type` names the rule; every POST accepts an `Idempotency-Key`; reads carry the
 ledger position they reflect (`position`, header `X-Ledger-Position`) and accept
 `min_position` to read one's own write.
+
+A request body larger than `LIFELEDGER_API_MAX_BODY_BYTES` is answered 413
+`body-too-large` before it is read further (`POST /v1/imports` has its own, larger
+limit).
 """
 
 
@@ -62,6 +67,8 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     problems.install(app)
+    exempt = frozenset({imports.router.prefix})  # the upload streams to a file, bounded
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes, exempt=exempt)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for module in (acts, imports, entries, persons, registry, audit, users, ops):
         app.include_router(module.router)
