@@ -75,6 +75,15 @@ def test_the_import_keeps_its_own_larger_limit(api: Api) -> None:
     assert response.status_code == 201, response.text
 
 
+def test_the_limit_is_documented_on_every_operation(api: Api) -> None:
+    document = api.client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "413" in operation["responses"], f"{method} {path}"
+    births = document["paths"]["/v1/births"]["post"]["responses"]["413"]
+    assert str(LIMIT) in births["description"]
+
+
 # Over a socket: the answer comes before the body has been sent whole.
 
 

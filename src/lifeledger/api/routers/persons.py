@@ -6,7 +6,6 @@ when, what), whether the person was found or not."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -16,7 +15,7 @@ from lifeledger.api.answers import read_json_response, read_response
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, MinPosition, Reader, authorize
 from lifeledger.api.records import Access
-from lifeledger.api.schemas.common import PIN_PATTERN, problems
+from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import (
     CorrectionsOut,
     FamilyOut,
@@ -24,16 +23,31 @@ from lifeledger.api.schemas.out import (
     RelationshipOut,
     TimelineOut,
 )
+from lifeledger.api.schemas.patterns import PARTIAL_DATE_PATTERN, PIN_PATTERN
 from lifeledger.auth import Permission, Principal
+from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import PersonNotFound
 from lifeledger.domain.pin import Pin
 
 router = APIRouter(prefix="/v1", tags=["persons"])
 
-PinPath = Annotated[str, Path(pattern=PIN_PATTERN, description="12-digit PIN")]
-PinQuery = Annotated[str, Query(pattern=PIN_PATTERN, description="12-digit PIN")]
-AsOf = Annotated[date | None, Query(description="The state as the ledger stood on this day")]
-READ = problems(401, 403, 404, 422, 503)
+PIN = "12 ASCII digits, the first three a known province code"
+PinPath = Annotated[str, Path(pattern=PIN_PATTERN, description=PIN)]
+PinQuery = Annotated[str, Query(pattern=PIN_PATTERN, description=PIN)]
+AsOf = Annotated[
+    str | None,
+    Query(
+        pattern=PARTIAL_DATE_PATTERN,
+        description="The person as the ledger stood at the end of this day, month or year "
+        "(`YYYY-MM-DD`, `YYYY-MM`, `YYYY`): `2016` reads it as of 2016-12-31",
+    ),
+]
+READ = problems(401, 403, 404, 422, 503, refusals=("position-not-reached",))
+
+
+def end_of(as_of: str | None) -> str | None:
+    """The last day of the day, month or year `as_of` names."""
+    return None if as_of is None else PartialDate.parse(as_of, "as_of").latest.isoformat()
 
 
 def look_up(
@@ -72,8 +86,8 @@ def read_person(
     min_position: MinPosition = None,
 ) -> Response:
     """A person's civil status: identity, parents, children, spouses and siblings."""
-    day = as_of.isoformat() if as_of else None
-    look_up(context, user, {"pin": pin}, "person", min_position, detail=day)
+    day = end_of(as_of)
+    look_up(context, user, {"pin": pin}, "person", min_position, detail=as_of)
     read = context.projections.person_json(pin, day)
     return read_json_response(found(read.data, pin), read.position)
 
@@ -87,10 +101,11 @@ def read_timeline(
     min_position: MinPosition = None,
 ) -> JSONResponse:
     """The person's acts in fact-date order, with registration, source and corrections."""
-    day = as_of.isoformat() if as_of else None
-    look_up(context, user, {"pin": pin}, "timeline", min_position, detail=day)
+    day = end_of(as_of)
+    look_up(context, user, {"pin": pin}, "timeline", min_position, detail=as_of)
     read = context.projections.timeline(pin, day)
-    return read_response({"pin": pin, "events": found(read.data, pin)}, read.position)
+    events = found(read.data, pin)
+    return read_response({"pin": pin, "events": events}, read.position)
 
 
 @router.get("/persons/{pin}/family", response_model=FamilyOut, responses=READ)
