@@ -78,6 +78,20 @@ def test_as_of_a_year_or_month_reads_the_ledger_at_its_end(api: Api) -> None:
     assert events.json()["events"][-1]["kind"] == "death"
 
 
+@pytest.mark.parametrize("read", ["", "/timeline"])
+def test_as_of_before_the_first_registration_says_so(api: Api, read: str) -> None:
+    people = family(api)  # the son's birth was registered on 1987-03-03
+    api.settle()
+    response = api.officer.get(f"/v1/persons/{people['son']}{read}", params={"as_of": "1986"})
+    problem = is_problem(response, 404, "not-yet-registered")
+    assert problem["first_registered_on"] == "1987-03-03"
+    assert "1987-03-03" in problem["detail"] and "1986-12-31" in problem["detail"]
+    later = api.officer.get(f"/v1/persons/{people['son']}{read}", params={"as_of": "1987-03"})
+    assert later.status_code == 200, later.text
+    unknown = api.officer.get(f"/v1/persons/{a_pin('M', 1950)}{read}", params={"as_of": "1986"})
+    is_problem(unknown, 404, "person-not-found")
+
+
 def test_statistics_since_and_until_a_year(api: Api) -> None:
     family(api)  # births in 1960, 1962, 1987, 1990; a marriage in 1985; a death in 2015
     api.settle()

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from lifeledger.api.answers import read_json_response, read_response
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, MinPosition, Reader, authorize
+from lifeledger.api.problems import ApiProblem
 from lifeledger.api.records import Access
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import (
@@ -39,7 +40,8 @@ AsOf = Annotated[
     Query(
         pattern=PARTIAL_DATE_PATTERN,
         description="The person as the ledger stood at the end of this day, month or year "
-        "(`YYYY-MM-DD`, `YYYY-MM`, `YYYY`): `2016` reads it as of 2016-12-31",
+        "(`YYYY-MM-DD`, `YYYY-MM`, `YYYY`): `2016` reads it as of 2016-12-31. Before the "
+        "person's first act was registered: 404 `not-yet-registered`",
     ),
 ]
 READ = problems(401, 403, 404, 422, 503, refusals=("position-not-reached",))
@@ -71,10 +73,24 @@ def look_up(
     context.await_position(min_position)
 
 
-def found(data: Any, pin: str) -> Any:
-    if data is None:
-        raise PersonNotFound(f"no person with PIN {pin} in the ledger", pin=pin)
-    return data
+def found(data: Any, pin: str, context: ApiContext | None = None, day: str | None = None) -> Any:
+    """The data read of the person; a 404 if none, which says when the read was of a day
+    before the person's first registration."""
+    if data is not None:
+        return data
+    if context is not None and day is not None:
+        first = context.projections.first_registered(pin)
+        if first is not None and first > day:
+            raise ApiProblem(
+                404,
+                "not-yet-registered",
+                "Not yet registered on that day",
+                f"as_of: on {day} no act of {pin} was registered yet; the first was "
+                f"registered on {first}",
+                field="as_of",
+                first_registered_on=first,
+            )
+    raise PersonNotFound(f"no person with PIN {pin} in the ledger", pin=pin)
 
 
 @router.get("/persons/{pin}", response_model=PersonOut, responses=READ)
@@ -89,7 +105,7 @@ def read_person(
     day = end_of(as_of)
     look_up(context, user, {"pin": pin}, "person", min_position, detail=as_of)
     read = context.projections.person_json(pin, day)
-    return read_json_response(found(read.data, pin), read.position)
+    return read_json_response(found(read.data, pin, context, day), read.position)
 
 
 @router.get("/persons/{pin}/timeline", response_model=TimelineOut, responses=READ)
@@ -104,7 +120,7 @@ def read_timeline(
     day = end_of(as_of)
     look_up(context, user, {"pin": pin}, "timeline", min_position, detail=as_of)
     read = context.projections.timeline(pin, day)
-    events = found(read.data, pin)
+    events = found(read.data, pin, context, day)
     return read_response({"pin": pin, "events": events}, read.position)
 
 
