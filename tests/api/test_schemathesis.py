@@ -159,8 +159,10 @@ def failures(stream: Iterator[Any]) -> list[str]:
     for event in stream:
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             found += failed_checks(event.recorder)
-        elif isinstance(event, events.NonFatalError | events.FatalError):
-            found.append(f"error: {event.info.message if hasattr(event, 'info') else event}")
+        elif isinstance(event, events.NonFatalError):
+            found.append(f"error in {event.label}: {event.info.title}: {event.info}")
+        elif isinstance(event, events.FatalError):
+            found.append(f"the run stopped: {event.exception!r}")
     return found
 
 
