@@ -69,7 +69,7 @@ def create_user(
 @router.post(
     "/{name}/disable",
     response_model=UserOut,
-    responses=problems(401, 403, 404, 422, refusals=("idempotency-key-reused",)),
+    responses=problems(401, 403, 404, 409, 422, refusals=("idempotency-key-reused",)),
 )
 def disable_user(
     name: Annotated[UserName, Path()], context: Context, admin: Admin, key: IdempotencyKey = None

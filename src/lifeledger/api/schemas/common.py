@@ -147,7 +147,8 @@ TEXTS = {
     401: "No or unknown credential (`unauthenticated`, `invalid-credential`)",
     403: "The role (`forbidden`) or the jurisdiction (`outside-jurisdiction`) does not allow it",
     404: "Not found",
-    409: "Refused by a rule of the law (the code names it), or a concurrent write",
+    409: "Refused by a rule of the law (the code names it), a concurrent write, or an "
+    "Idempotency-Key still in use by a request that has not answered yet",
     413: "Too large",
     422: "The request does not match this document: `invalid-request` names the field "
     "(`invalid-pin` for a PIN)",
