@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     request with the key takes it over."""
     import_max_bytes: PositiveInt = 512 * 1024 * 1024
     """Largest register export `POST /v1/imports` accepts."""
+    api_max_body_bytes: PositiveInt = 256 * 1024
+    """Largest request body of every other route (an act is a few kilobytes): a larger one
+    is answered 413 before it is read further."""
     metrics_dir: str | None = None
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False

@@ -150,9 +150,8 @@ def test_a_name_with_a_control_or_invisible_character_is_refused(api: Api) -> No
         lines = []
         for char in INVISIBLE:
             entry = a_birth(a_pin("F", 1990), "1990-01-01", name=f"Nguyễn Thu{char}Trang")
-            problem = is_problem(post_act(api.officer, entry), 422, "invalid-text")
+            problem = is_problem(post_act(api.officer, entry), 422)  # the schema says so
             assert problem["field"] == "child.full_name"
-            assert f"U+{ord(char):04X}" in problem["detail"]
             lines.append(a_birth(a_pin("F", 1990), "1990-01-01", name=f"{char}{NAME}"))
         result = import_lines(api.everyone, *lines)
         assert result["counts"]["rejected"] == len(INVISIBLE)
@@ -180,12 +179,15 @@ def test_a_name_typed_decomposed_or_with_stray_spaces_is_the_same_act(api: Api) 
 def test_dates_after_today_or_after_the_registration_are_refused(api: Api) -> None:
     pin = a_pin("M", 1950)
     with unchanged(api):
-        future = a_birth(a_pin("F", 2026), "2026-01-01", registered_on="9999-12-31")
+        way_off = a_birth(a_pin("F", 2026), "2026-01-01", registered_on="9999-12-31")
+        problem = is_problem(post_act(api.officer, way_off), 422)  # beyond the schema's years
+        assert problem["field"] == "register.registered_on"
+        future = a_birth(a_pin("F", 2026), "2026-01-01", registered_on="2099-12-31")
         problem = is_problem(post_act(api.officer, future), 422, "date-in-future")
         assert problem["field"] == "register.registered_on"
-        dead = a_death(pin, "9999-12-30", registered_on="9999-12-31")
+        dead = a_death(pin, "2099-12-30", registered_on="2099-12-31")
         is_problem(post_act(api.officer, dead), 422, "date-in-future")
-        dead = a_death(pin, "9999-12-30", registered_on="2020-01-01")
+        dead = a_death(pin, "2099-12-30", registered_on="2020-01-01")
         problem = is_problem(post_act(api.officer, dead), 422, "date-after-registration")
         assert problem["field"] == "death.date"
         result = import_lines(api.everyone, future, dead)
@@ -206,14 +208,16 @@ def test_register_province_is_the_authority_s_own(api: Api) -> None:
         assert problem["field"] == "register.province"
         nowhere = a_birth(a_pin("F", 1990), "1990-01-01", authority="XA-DONGHOA")
         nowhere["register"]["province"] = "034"
-        problem = is_problem(post_act(api.officer, nowhere), 422, "invalid-authority")
+        problem = is_problem(post_act(api.officer, nowhere), 422)  # the schema says so
         assert problem["field"] == "register.authority"
 
 
 def test_a_huge_field_or_a_body_of_many_keys_is_refused(api: Api) -> None:
     with unchanged(api):
-        huge = {**a_birth(a_pin("F", 1990), "1990-01-01"), "note": "x" * 1_000_000}
+        huge = {**a_birth(a_pin("F", 1990), "1990-01-01"), "note": "x" * 200_000}
         assert "note" in is_problem(post_act(api.officer, huge), 422)["detail"]
+        larger = {**a_birth(a_pin("F", 1990), "1990-01-01"), "note": "x" * 1_000_000}
+        is_problem(post_act(api.officer, larger), 413, "body-too-large")
         keys = a_birth(a_pin("F", 1990), "1990-01-01")
         keys["child"].update({f"k{i}": i for i in range(2_000)})
         is_problem(post_act(api.officer, keys), 422)

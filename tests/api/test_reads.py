@@ -100,7 +100,7 @@ def test_person_as_of_a_date_before_the_death(api: Api) -> None:
 def test_unknown_pin_is_a_404_and_a_malformed_one_a_422(api: Api) -> None:
     is_problem(api.officer.get("/v1/persons/034090999999"), 404, "person-not-found")
     is_problem(api.officer.get("/v1/persons/999090999999"), 422, "invalid-pin")
-    is_problem(api.officer.get("/v1/persons/12345"), 422, "invalid-request")
+    is_problem(api.officer.get("/v1/persons/12345"), 422, "invalid-pin")
 
 
 def test_timeline_in_fact_date_order(api: Api) -> None:

@@ -8,14 +8,17 @@ the thread pool and never block the event loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from lifeledger.api import problems
+from lifeledger.api.body_limit import BodyLimit
 from lifeledger.api.context import ApiContext
 from lifeledger.api.metrics import Metrics, MetricsMiddleware
 from lifeledger.api.routers import (
@@ -29,6 +32,7 @@ from lifeledger.api.routers import (
     registry,
     users,
 )
+from lifeledger.api.schemas import document
 from lifeledger.settings import Settings
 
 DESCRIPTION = """\
@@ -37,6 +41,11 @@ An event-sourced ledger of civil status (hộ tịch). Every request but `/healt
 whose `type` names the rule; every POST accepts an `Idempotency-Key`; reads carry the
 ledger position they reflect (`position`, header `X-Ledger-Position`) and accept
 `min_position` to read one's own write.
+
+A request body larger than `LIFELEDGER_API_MAX_BODY_BYTES` is answered 413
+`body-too-large` before it is read further (`POST /v1/imports` has its own, larger
+limit). A method a path does not have is answered 405 `method-not-allowed`, whose `Allow`
+header lists the methods the path has.
 """
 
 
@@ -67,12 +76,31 @@ def create_app(settings: Settings) -> FastAPI:
         swagger_ui_parameters={"validatorUrl": None},
     )
     problems.install(app)
+    exempt = frozenset({imports.router.prefix})  # the upload streams to a file, bounded
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes, exempt=exempt)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (acts, imports, entries, persons, registry, audit, users, ops):
-        app.include_router(module.router)
+    routers = [m.router for m in (acts, imports, entries, persons, registry, audit, users, ops)]
     if settings.bench_routes:
-        app.include_router(bench.router)
+        routers.append(bench.router)
+    for router in routers:
+        app.include_router(router)
+    app.state.routes = [  # for the `Allow` of a 405 (see problems.allowed_methods)
+        *(route for router in routers for route in router.routes),
+        *(route for route in app.routes if isinstance(route, Route)),
+    ]
+    app.openapi = documented(app.openapi, settings.api_max_body_bytes)  # type: ignore[method-assign]
     return app
+
+
+def documented(
+    openapi: Callable[[], dict[str, Any]], max_body_bytes: int
+) -> Callable[[], dict[str, Any]]:
+    """FastAPI's OpenAPI document, completed once with the answers every route may give."""
+
+    def schema() -> dict[str, Any]:
+        return document.complete(openapi(), max_body_bytes)
+
+    return schema
 
 
 def create_app_from_env() -> FastAPI:

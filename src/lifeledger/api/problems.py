@@ -21,15 +21,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from lifeledger.api.schemas.patterns import MEANINGS, PIN_PATTERN
 from lifeledger.domain.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
+    InvalidPin,
     LedgerError,
     NotFound,
     RuleViolation,
 )
+from lifeledger.domain.pin import Pin
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +134,15 @@ def _location(error: dict[str, Any]) -> tuple[Any, ...] | list[Any]:
 
 
 def validation_problem(error: RequestValidationError) -> dict[str, Any]:
-    errors = [
-        {"field": field_of(_location(e)), "message": str(e.get("msg", "invalid"))}
-        for e in error.errors()
-    ]
+    """422 naming each field that does not match the OpenAPI document; a malformed PIN is
+    `invalid-pin`, as everywhere else."""
+    found = [(field_of(_location(e)), e) for e in error.errors()]
+    errors = [{"field": field, "message": _message(field, e)} for field, e in found]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
+    if found and _pattern_of(found[0][1]) == PIN_PATTERN:
+        return problem(
+            422, InvalidPin.code, InvalidPin.title, first["message"], field=first["field"]
+        )
     return problem(
         422,
         "invalid-request",
@@ -143,6 +151,32 @@ def validation_problem(error: RequestValidationError) -> dict[str, Any]:
         field=first["field"],
         errors=errors,
     )
+
+
+def _pattern_of(error: dict[str, Any]) -> str | None:
+    if error.get("type") != "string_pattern_mismatch":
+        return None
+    pattern = error.get("ctx", {}).get("pattern")
+    return str(pattern) if pattern is not None else None
+
+
+def _message(field: str, error: dict[str, Any]) -> str:
+    """The error's message; for a value that does not match a pattern, what it is not."""
+    pattern = _pattern_of(error)
+    if pattern is None:
+        return str(error.get("msg", "invalid"))
+    shown = repr(error.get("input"))
+    if pattern == PIN_PATTERN:
+        try:
+            Pin.parse(error.get("input"), field)
+        except InvalidPin as refusal:
+            return refusal.message
+        return f"{field}: {shown} {MEANINGS[pattern]}"
+    return f"{shown} {MEANINGS.get(pattern) or _unlike(pattern)}"
+
+
+def _unlike(pattern: str) -> str:
+    return f"does not match {pattern}" if len(pattern) <= 80 else "is not in the expected form"
 
 
 async def _on_ledger_error(request: Request, error: Exception) -> JSONResponse:
@@ -167,9 +201,24 @@ async def _on_http(request: Request, error: Exception) -> JSONResponse:
         return response(problem(422, "invalid-request", "Invalid request", detail, field="body"))
     code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
     title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
-    return response(
-        problem(error.status_code, code, title, str(error.detail)), dict(error.headers or {})
-    )
+    headers = dict(error.headers or {})
+    detail = str(error.detail)
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        detail = f"{request.method} {request.url.path}: the path has {headers['Allow']}"
+    return response(problem(error.status_code, code, title, detail), headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of every route whose path matches (a path's GET and POST may be two
+    routes: the router's own 405 names only the first one's). The app lists its routes in
+    `state.routes` (FastAPI nests the included routers' routes)."""
+    methods: set[str] = set()
+    for route in getattr(request.app.state, "routes", request.app.routes):
+        found, _ = route.matches(request.scope)
+        if found != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def _on_store_down(request: Request, error: Exception) -> JSONResponse:

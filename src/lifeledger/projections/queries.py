@@ -62,6 +62,17 @@ class Queries:
                 [_timeline_entry(act, trail.get(act["act_id"], [])) for act in acts], position
             )
 
+    def first_registered(self, pin: str) -> str | None:
+        """The day the first act naming the person was registered (revoked acts included:
+        the ledger knew the person from then on), or None if no act names them."""
+        with self.db.transaction() as tx:
+            row = tx.row(
+                "SELECT min(a.registered_on) AS first FROM ll_act_person ap "
+                "JOIN ll_act a ON a.act_id = ap.act_id WHERE ap.pin = %s",
+                (pin,),
+            )
+            return str(row["first"]) if row and row["first"] else None
+
     def corrections(self, pin: str) -> Read:
         """The correction trail of every act of the person: each field's original and changes."""
         with self.db.transaction() as tx:

@@ -41,7 +41,24 @@ router = APIRouter(prefix="/v1", tags=["acts"])
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": WriteOut, "description": "The same act was already recorded (duplicate)"},
-    **problems(401, 403, 404, 409, 422),
+    **problems(
+        401,
+        403,
+        404,
+        409,
+        422,
+        refusals=(
+            "pin-mismatch",
+            "invalid-date",
+            "date-in-future",
+            "date-after-registration",
+            "province-mismatch",
+            "invalid-text",
+            "limit-exceeded",
+            "invalid-entry",
+            "idempotency-key-reused",
+        ),
+    ),
 }
 
 
@@ -158,7 +175,15 @@ def register_correction(
     return register(context, user, key, "corrections", body.entry("correction"))
 
 
-@router.post("/revocations", status_code=201, response_model=WriteOut, responses=RESPONSES)
+@router.post(
+    "/revocations",
+    status_code=201,
+    response_model=WriteOut,
+    responses={
+        **RESPONSES,
+        **problems(422, refusals=("invalid-text", "limit-exceeded", "idempotency-key-reused")),
+    },
+)
 def revoke_act(
     body: RevocationIn, context: Context, user: Officer, key: IdempotencyKey = None
 ) -> JSONResponse:

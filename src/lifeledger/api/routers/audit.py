@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from lifeledger.api.deps import Auditor, Context, authorize
-from lifeledger.api.schemas.common import PIN_PATTERN, Code, problems
+from lifeledger.api.schemas.common import UserName, problems
 from lifeledger.api.schemas.out import AccessLogOut
+from lifeledger.api.schemas.patterns import PIN_PATTERN
 from lifeledger.auth import Permission
 from lifeledger.domain.pin import Pin
 
@@ -22,7 +23,7 @@ def access_log(
     pin: Annotated[
         str | None, Query(pattern=PIN_PATTERN, description="Reads of this person")
     ] = None,
-    by: Annotated[Code | None, Query(alias="user", description="Reads by this user")] = None,
+    by: Annotated[UserName | None, Query(alias="user", description="Reads by this user")] = None,
     after: Annotated[int, Query(ge=0, le=2**62, description="Cursor: the last id seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessLogOut:

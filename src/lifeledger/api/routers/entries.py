@@ -31,7 +31,11 @@ from lifeledger.ledger import CONFLICT, Outcome
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
 
-@router.get("", response_model=EntriesOut, responses=problems(401, 403, 422))
+@router.get(
+    "",
+    response_model=EntriesOut,
+    responses=problems(401, 403, 422, 503, refusals=("position-not-reached",)),
+)
 def list_entries(
     context: Context,
     user: EntryReader,
@@ -86,7 +90,7 @@ def _decide(
 @router.post(
     "/{entry_id}/approve",
     response_model=DecisionOut,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422, refusals=("idempotency-key-reused",)),
 )
 def approve_entry(
     entry_id: UUID, context: Context, user: Approver, key: IdempotencyKey = None
@@ -116,7 +120,7 @@ def approve_entry(
 @router.post(
     "/{entry_id}/reject",
     response_model=DecisionOut,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422, refusals=("idempotency-key-reused",)),
 )
 def reject_entry(
     entry_id: UUID,

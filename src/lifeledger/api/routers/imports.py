@@ -25,7 +25,7 @@ from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, IdempotencyKey, Importer, authorize
 from lifeledger.api.imports import inspect, run_import, suffix_for
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.schemas.common import Code, problems
+from lifeledger.api.schemas.common import Code, UserName, problems
 from lifeledger.api.schemas.out import ImportOut
 from lifeledger.auth import Permission, Principal
 
@@ -43,8 +43,9 @@ UPLOAD_BODY: dict[str, Any] = {
                     "required": ["file"],
                 }
             },
-            "application/x-ndjson": {"schema": {"type": "string"}},
-            "text/csv": {"schema": {"type": "string"}},
+            # Any text: what it holds is read line by line (unreadable-export otherwise).
+            "application/x-ndjson": {"schema": {}},
+            "text/csv": {"schema": {}},
         },
     }
 }
@@ -102,7 +103,19 @@ async def receive(request: Request, folder: Path, limit: int) -> tuple[Path, str
     "",
     status_code=201,
     response_model=ImportOut,
-    responses=problems(401, 403, 409, 413, 422),
+    responses=problems(
+        401,
+        403,
+        409,
+        413,
+        422,
+        refusals=(
+            "unreadable-export",
+            "empty-export",
+            "unstorable-entry",
+            "idempotency-key-reused",
+        ),
+    ),
     openapi_extra=UPLOAD_BODY,
 )
 async def import_export(
@@ -110,7 +123,7 @@ async def import_export(
     context: Context,
     user: Importer,
     approve_as: Annotated[
-        Code | None, Query(description="Record at once, approved by this user (the caller)")
+        UserName | None, Query(description="Record at once, approved by this user (the caller)")
     ] = None,
     entered_by: Annotated[
         Code | None, Query(description="Data-entry user of lines without `entered_by`")

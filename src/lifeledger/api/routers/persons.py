@@ -7,7 +7,6 @@ provinces are shown by relation and name only (`api/disclosure.py`)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -17,8 +16,9 @@ from lifeledger.api.answers import read_json_response, read_response
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, MinPosition, Reader, authorize
 from lifeledger.api.disclosure import visible
+from lifeledger.api.problems import ApiProblem
 from lifeledger.api.records import Access
-from lifeledger.api.schemas.common import PIN_PATTERN, problems
+from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import (
     CorrectionsOut,
     FamilyOut,
@@ -26,17 +26,33 @@ from lifeledger.api.schemas.out import (
     RelationshipOut,
     TimelineOut,
 )
+from lifeledger.api.schemas.patterns import PARTIAL_DATE_PATTERN, PIN_PATTERN
 from lifeledger.auth import Permission, Principal
+from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import PersonNotFound
 from lifeledger.domain.pin import Pin
 from lifeledger.jsontext import loads
 
 router = APIRouter(prefix="/v1", tags=["persons"])
 
-PinPath = Annotated[str, Path(pattern=PIN_PATTERN, description="12-digit PIN")]
-PinQuery = Annotated[str, Query(pattern=PIN_PATTERN, description="12-digit PIN")]
-AsOf = Annotated[date | None, Query(description="The state as the ledger stood on this day")]
-READ = problems(401, 403, 404, 422, 503)
+PIN = "12 ASCII digits, the first three a known province code"
+PinPath = Annotated[str, Path(pattern=PIN_PATTERN, description=PIN)]
+PinQuery = Annotated[str, Query(pattern=PIN_PATTERN, description=PIN)]
+AsOf = Annotated[
+    str | None,
+    Query(
+        pattern=PARTIAL_DATE_PATTERN,
+        description="The person as the ledger stood at the end of this day, month or year "
+        "(`YYYY-MM-DD`, `YYYY-MM`, `YYYY`): `2016` reads it as of 2016-12-31. Before the "
+        "person's first act was registered: 404 `not-yet-registered`",
+    ),
+]
+READ = problems(401, 403, 404, 422, 503, refusals=("position-not-reached",))
+
+
+def end_of(as_of: str | None) -> str | None:
+    """The last day of the day, month or year `as_of` names."""
+    return None if as_of is None else PartialDate.parse(as_of, "as_of").latest.isoformat()
 
 
 def look_up(
@@ -60,10 +76,24 @@ def look_up(
     context.await_position(min_position)
 
 
-def found(data: Any, pin: str) -> Any:
-    if data is None:
-        raise PersonNotFound(f"no person with PIN {pin} in the ledger", pin=pin)
-    return data
+def found(data: Any, pin: str, context: ApiContext | None = None, day: str | None = None) -> Any:
+    """The data read of the person; a 404 if none, which says when the read was of a day
+    before the person's first registration."""
+    if data is not None:
+        return data
+    if context is not None and day is not None:
+        first = context.projections.first_registered(pin)
+        if first is not None and first > day:
+            raise ApiProblem(
+                404,
+                "not-yet-registered",
+                "Not yet registered on that day",
+                f"as_of: on {day} no act of {pin} was registered yet; the first was "
+                f"registered on {first}",
+                field="as_of",
+                first_registered_on=first,
+            )
+    raise PersonNotFound(f"no person with PIN {pin} in the ledger", pin=pin)
 
 
 @router.get("/persons/{pin}", response_model=PersonOut, responses=READ)
@@ -75,12 +105,13 @@ def read_person(
     min_position: MinPosition = None,
 ) -> Response:
     """A person's civil status: identity, parents, children, spouses and siblings."""
-    day = as_of.isoformat() if as_of else None
-    look_up(context, user, {"pin": pin}, "person", min_position, detail=day)
+    day = end_of(as_of)
+    look_up(context, user, {"pin": pin}, "person", min_position, detail=as_of)
     read = context.projections.person_json(pin, day)
+    data = found(read.data, pin, context, day)
     if not user.national:
-        return read_response(visible(user, loads(found(read.data, pin))), read.position)
-    return read_json_response(found(read.data, pin), read.position)
+        return read_response(visible(user, loads(data)), read.position)
+    return read_json_response(data, read.position)
 
 
 @router.get("/persons/{pin}/timeline", response_model=TimelineOut, responses=READ)
@@ -92,10 +123,10 @@ def read_timeline(
     min_position: MinPosition = None,
 ) -> JSONResponse:
     """The person's acts in fact-date order, with registration, source and corrections."""
-    day = as_of.isoformat() if as_of else None
-    look_up(context, user, {"pin": pin}, "timeline", min_position, detail=day)
+    day = end_of(as_of)
+    look_up(context, user, {"pin": pin}, "timeline", min_position, detail=as_of)
     read = context.projections.timeline(pin, day)
-    events = visible(user, found(read.data, pin))
+    events = visible(user, found(read.data, pin, context, day))
     return read_response({"pin": pin, "events": events}, read.position)
 
 

@@ -3,7 +3,6 @@ date, and statistics. A provincial user sees its own provinces only."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,9 +14,16 @@ from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, MinPosition, authorize, needs
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.records import Access
-from lifeledger.api.schemas.common import Code, Text, problems
+from lifeledger.api.schemas.common import Authority, Code, Text, problems
 from lifeledger.api.schemas.out import RegistrationOut, SearchOut, StatsOut
+from lifeledger.api.schemas.patterns import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    PARTIAL_DATE_PATTERN,
+    PROVINCE_PATTERN,
+)
 from lifeledger.auth import Permission, Principal
+from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import ActNotFound
 from lifeledger.domain.jurisdiction import office_province
 
@@ -26,16 +32,20 @@ router = APIRouter(prefix="/v1", tags=["registers"])
 RegistryReader = Annotated[Principal, Depends(needs(Permission.READ_REGISTRY))]
 Searcher = Annotated[Principal, Depends(needs(Permission.SEARCH))]
 StatsReader = Annotated[Principal, Depends(needs(Permission.STATS))]
-Province = Annotated[str | None, Query(pattern=r"^[0-9]{3}$", description="3-digit code")]
+Province = Annotated[str | None, Query(pattern=PROVINCE_PATTERN, description="A province code")]
+
+
+def partial_date(description: str) -> Any:
+    return Query(pattern=PARTIAL_DATE_PATTERN, description=description)
 
 
 @router.get(
     "/registrations/{authority}/{book:path}/{number}",
     response_model=RegistrationOut,
-    responses=problems(401, 403, 404, 422, 503),
+    responses=problems(401, 403, 404, 422, 503, refusals=("position-not-reached",)),
 )
 def read_registration(
-    authority: Code,
+    authority: Authority,
     book: Code,
     number: Code,
     context: Context,
@@ -71,15 +81,30 @@ def _provinces(user: Principal, province: str | None) -> list[str | None]:
     return [*sorted(user.provinces)] if user.provinces else [None]
 
 
-@router.get("/search", response_model=SearchOut, responses=problems(401, 403, 422, 503))
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    responses=problems(401, 403, 422, 503, refusals=("search-too-broad", "position-not-reached")),
+)
 def search_persons(
     context: Context,
     user: Searcher,
     q: Annotated[
         Text | None, Query(max_length=200, description="Name, with or without diacritics")
     ] = None,
-    birth_date: Annotated[date | None, Query()] = None,
-    birth_year: Annotated[int | None, Query(ge=1800, le=2399)] = None,
+    birth_date: Annotated[
+        str | None,
+        partial_date(
+            "Born on this day, in this month or in this year (`YYYY-MM-DD`, `YYYY-MM`, "
+            "`YYYY`), as far as the record says: `1987` finds every birth date within 1987, "
+            "`1987-05` those within May 1987 and the persons recorded as born only in 1987 "
+            "(they may be born in May); `1987-05-14` also those recorded as born only in "
+            "May 1987 or only in 1987"
+        ),
+    ] = None,
+    birth_year: Annotated[
+        int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="As `birth_date=YYYY`")
+    ] = None,
     province: Province = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
@@ -95,19 +120,18 @@ def search_persons(
             field="q",
         )
     context.await_position(min_position)
-    day = birth_date.isoformat() if birth_date else None
     places = _provinces(user, province)
-    asked = {"q": q, "birth_date": day, "birth_year": birth_year, "province": province}
+    asked = {"q": q, "birth_date": birth_date, "birth_year": birth_year, "province": province}
     query = urlencode({k: v for k, v in asked.items() if v is not None})
     if len(places) == 1:
-        read = context.projections.search(q, day, birth_year, places[0], limit, offset)
+        read = context.projections.search(q, birth_date, birth_year, places[0], limit, offset)
         found = _visible(user, read.data)
         log_reads(context, user, [i["pin"] for i in found["items"]], "search", query)
         return read_response(found, read.position)
     # A user of several provinces: each province's first pages, merged by rank.
     total, items, position = 0, list[dict[str, Any]](), 0
     for where in places:
-        read = context.projections.search(q, day, birth_year, where, limit + offset, 0)
+        read = context.projections.search(q, birth_date, birth_year, where, limit + offset, 0)
         page = _visible(user, read.data)
         total, items = total + page["total"], items + page["items"]
         position = max(position, read.position)
@@ -125,13 +149,23 @@ def _visible(user: Principal, data: Any) -> dict[str, Any]:
     return {**data, "total": int(data["total"]) - hidden, "items": items}
 
 
-@router.get("/stats", response_model=StatsOut, responses=problems(401, 403, 422, 503))
+@router.get(
+    "/stats",
+    response_model=StatsOut,
+    responses=problems(401, 403, 422, 503, refusals=("province-required", "position-not-reached")),
+)
 def statistics(
     context: Context,
     user: StatsReader,
     province: Province = None,
-    since: Annotated[date | None, Query(description="Registered on or after")] = None,
-    until: Annotated[date | None, Query(description="Registered on or before")] = None,
+    since: Annotated[
+        str | None,
+        partial_date("Registered on or after this day, or the first day of this month or year"),
+    ] = None,
+    until: Annotated[
+        str | None,
+        partial_date("Registered on or before this day, or the last day of this month or year"),
+    ] = None,
     min_position: MinPosition = None,
 ) -> JSONResponse:
     """Counts of acts by kind, province, registration day and source."""
@@ -148,8 +182,8 @@ def statistics(
     if province is not None:
         authorize(user, Permission.STATS, province)
     context.await_position(min_position)
-    read = context.projections.statistics(
-        province, since.isoformat() if since else None, until.isoformat() if until else None
-    )
+    first = PartialDate.parse(since, "since").earliest.isoformat() if since else None
+    last = PartialDate.parse(until, "until").latest.isoformat() if until else None
+    read = context.projections.statistics(province, first, last)
     data = read.data if isinstance(read.data, dict) else {"counts": read.data}
     return read_response(dict(data), read.position)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from lifeledger.api.answers import Answer, answer_once, fingerprint
 from lifeledger.api.deps import Admin, Context, IdempotencyKey
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.schemas.common import Code, problems
+from lifeledger.api.schemas.common import UserName, problems
 from lifeledger.api.schemas.out import NewUserOut, UserIn, UserOut
 from lifeledger.auth import User, UserError
 
@@ -40,7 +40,12 @@ def list_users(context: Context, user: Admin) -> list[dict[str, object]]:
     return [user_out(u) for u in context.users.users()]
 
 
-@router.post("", status_code=201, response_model=NewUserOut, responses=problems(401, 403, 409, 422))
+@router.post(
+    "",
+    status_code=201,
+    response_model=NewUserOut,
+    responses=problems(401, 403, 409, 422, refusals=("idempotency-key-reused",)),
+)
 def create_user(
     body: UserIn, context: Context, admin: Admin, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -61,9 +66,13 @@ def create_user(
     return answer_once(context, admin, key, fingerprint("users", request), create, without_key)
 
 
-@router.post("/{name}/disable", response_model=UserOut, responses=problems(401, 403, 404, 422))
+@router.post(
+    "/{name}/disable",
+    response_model=UserOut,
+    responses=problems(401, 403, 404, 409, 422, refusals=("idempotency-key-reused",)),
+)
 def disable_user(
-    name: Annotated[Code, Path()], context: Context, admin: Admin, key: IdempotencyKey = None
+    name: Annotated[UserName, Path()], context: Context, admin: Admin, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Disable a user: its key stops working within a few seconds (the key cache)."""
 

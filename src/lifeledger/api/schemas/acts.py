@@ -1,25 +1,65 @@
 """Request bodies of the acts: the register export format (`docs/import-format.md`) with
-`kind` implied by the route. These models document and pre-check the shape; the ledger's
-`parse_act` remains the one gate that validates an act (PINs, dates, references)."""
+`kind` implied by the route. They state every field's form and which fields each kind
+requires, so the OpenAPI document says what the ledger takes; the ledger's `parse_act`
+stays the one gate that checks an act, and refuses what no schema can state (fields that
+contradict each other, a date after today): the 422 `refusals` of the act routes."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from lifeledger.api.schemas.common import Body, Code, Date, Model, Name, PartialDate, Pin
+from lifeledger.api.schemas.common import (
+    INTEGRAL,
+    Authority,
+    Body,
+    Code,
+    Date,
+    Extra,
+    Model,
+    Name,
+    OptionalName,
+    PartialDate,
+    Pin,
+    Province,
+    Value,
+    Year,
+)
+from lifeledger.domain.errors import InvalidEntry
+
+
+def _requires_one_of(*choices: tuple[str, ...]) -> dict[str, Any]:
+    """JSON Schema for "one of these (nested) fields is given, and not null"."""
+
+    def given(path: tuple[str, ...]) -> dict[str, Any]:
+        schema: dict[str, Any] = {"not": {"type": "null"}}
+        for part in reversed(path):
+            schema = {"required": [part], "properties": {part: schema}}
+        return schema
+
+    return {"anyOf": [given(path) for path in choices]}
+
+
+def missing(field: str, message: str) -> ValueError:
+    """A refusal of the whole body that names the field (see `problems.validation_problem`)."""
+    error = ValueError(message)
+    error.__cause__ = InvalidEntry(message, field=field)
+    return error
+
+
+Page = Annotated[StrictInt, Field(ge=1, le=99_999), INTEGRAL]
 
 
 class RegisterIn(Model):
     """Where and when the act was registered; (authority, book, number) identify it."""
 
-    authority: Code = Field(examples=["034-XA-DONGHOA"])
+    authority: Authority
     authority_name: Name | None = None
-    province: str | None = Field(None, pattern=r"^[0-9]{3}$", examples=["034"])
+    province: Province | None = Field(None, description="The authority's province code")
     book: Code = Field(examples=["01/2009"])
     number: Code = Field(examples=["125"])
-    page: int | None = Field(None, ge=1, le=1_000_000)
+    page: Page | None = None
     registered_on: Date
 
 
@@ -41,11 +81,11 @@ class PersonIn(Model):
     pin: Pin | None = None
     full_name: Name
     family_name: Name | None = None
-    middle_name: str | None = Field(None, max_length=200)
+    middle_name: OptionalName | None = None
     given_name: Name | None = None
     sex: Literal["M", "F"] | None = None
     birth_date: PartialDate | None = None
-    birth_year: int | None = Field(None, ge=1800, le=2399)
+    birth_year: Year | None = None
     birth_place: Name | None = None
     hometown: Name | None = None
     ethnicity: Name | None = None
@@ -59,10 +99,16 @@ class SubjectIn(PersonIn):
     pin: Pin
 
 
+class ChildIn(SubjectIn):
+    """The child of a birth: PIN and sex required."""
+
+    sex: Literal["M", "F"]
+
+
 class ReferenceIn(Model):
     """An act's registration reference."""
 
-    authority: Code
+    authority: Authority
     book: Code
     number: Code
 
@@ -74,6 +120,7 @@ class ActIn(Body):
     occurred_on: PartialDate | None = None
     source: SourceIn | None = None
     entered_by: Code | None = None
+    extra: Extra | None = None
 
     def entry(self, kind: str) -> dict[str, Any]:
         """The register-format entry this body states."""
@@ -81,12 +128,25 @@ class ActIn(Body):
 
 
 class BirthIn(ActIn):
-    child: SubjectIn
+    """The birth date is the child's `birth_date`, else `occurred_on`: one is required."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_requires_one_of(("occurred_on",), ("child", "birth_date"))
+    )
+
+    child: ChildIn
     mother: PersonIn | None = None
     father: PersonIn | None = None
 
+    @model_validator(mode="after")
+    def _dated(self) -> BirthIn:
+        if self.occurred_on is None and self.child.birth_date is None:
+            raise missing("child.birth_date", "child.birth_date or occurred_on is required")
+        return self
+
 
 class MarriageIn(ActIn):
+    occurred_on: PartialDate
     spouses: list[SubjectIn] = Field(min_length=2, max_length=2)
 
 
@@ -103,15 +163,23 @@ class SpousePinIn(Model):
 class DivorceIn(ActIn):
     """Names the marriage by its registration reference, or by its two spouses' PINs."""
 
+    model_config = ConfigDict(json_schema_extra=_requires_one_of(("marriage",), ("spouses",)))
+
     marriage: ReferenceIn | None = None
     spouses: list[Pin | SpousePinIn] | None = Field(None, min_length=2, max_length=2)
     court: CourtIn
-    annulment: bool = False
+    annulment: StrictBool = False
+
+    @model_validator(mode="after")
+    def _named(self) -> DivorceIn:
+        if self.marriage is None and self.spouses is None:
+            raise missing("marriage", "marriage or spouses is required")
+        return self
 
 
 class DeathDetailsIn(Model):
     date: PartialDate
-    time: str | None = Field(None, max_length=20)
+    time: Code | None = None
     place: Name | None = None
     cause: Name | None = None
     notice: Code | None = None
@@ -155,8 +223,8 @@ class GuardianshipIn(ActIn):
 
 class ChangeIn(Model):
     field: Code = Field(examples=["child.given_name"])
-    before: Any = None
-    after: Any
+    before: Value = None
+    after: Value
 
 
 class CorrectionIn(ActIn):

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from lifeledger.api.schemas.common import Body, Model, Name, Text
+from lifeledger.api.schemas.common import Body, NewUserName, Province
 
 Document = dict[str, Any]
 
 
-class WriteOut(Model):
+class Out(BaseModel):
+    """A part of an answer: fields beyond those named may be added."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class WriteOut(Out):
     """An act written (201) or found already written with the same content (200).
 
     Event ids are `"{aggregate id}:{version}"`: stable, one per stored event."""
@@ -24,12 +30,12 @@ class WriteOut(Model):
     event_ids: list[str]
 
 
-class RelatedOut(Model):
+class RelatedOut(Out):
     pin: str | None
     full_name: str | None
 
 
-class ParentsOut(Model):
+class ParentsOut(Out):
     mother: RelatedOut | None = None
     father: RelatedOut | None = None
 
@@ -46,7 +52,7 @@ class SiblingOut(RelatedOut):
     kind: str
 
 
-class PersonOut(Model):
+class PersonOut(Out):
     """A person's civil status: identity, status, parents, children, spouses, siblings."""
 
     pin: str
@@ -63,13 +69,13 @@ class PersonOut(Model):
     position: int
 
 
-class TimelineOut(Model):
+class TimelineOut(Out):
     pin: str
     events: list[Document]
     position: int
 
 
-class FamilyOut(Model):
+class FamilyOut(Out):
     """Nodes (persons; a parent known by name only has an id `name:…`) and edges."""
 
     pin: str
@@ -79,19 +85,19 @@ class FamilyOut(Model):
     position: int
 
 
-class RelationshipOut(Model):
+class RelationshipOut(Out):
     a: str
     b: str
     position: int
 
 
-class CorrectionsOut(Model):
+class CorrectionsOut(Out):
     pin: str
     acts: list[Document]
     position: int
 
 
-class SearchOut(Model):
+class SearchOut(Out):
     """Ranked matches: `total` of them, this page's `items`."""
 
     total: int
@@ -99,21 +105,21 @@ class SearchOut(Model):
     position: int
 
 
-class RegistrationOut(Model):
+class RegistrationOut(Out):
     position: int
 
 
-class StatsOut(Model):
+class StatsOut(Out):
     position: int
 
 
-class EntriesOut(Model):
+class EntriesOut(Out):
     entries: list[Document]
     next_after: int | None = Field(None, description="Pass as `after` for the next page")
     position: int
 
 
-class DecisionOut(Model):
+class DecisionOut(Out):
     """What became of a staged entry."""
 
     entry_id: str
@@ -124,7 +130,7 @@ class DecisionOut(Model):
     event_ids: list[str]
 
 
-class ImportCounts(Model):
+class ImportCounts(Out):
     lines: int = 0
     accepted: int = 0
     staged: int = 0
@@ -133,7 +139,7 @@ class ImportCounts(Model):
     conflict: int = 0
 
 
-class ImportOut(Model):
+class ImportOut(Out):
     id: str
     status: Literal["running", "done", "failed"]
     counts: ImportCounts
@@ -151,7 +157,7 @@ class ImportOut(Model):
     )
 
 
-class AccessOut(Model):
+class AccessOut(Out):
     id: int
     at: str
     user: str
@@ -161,12 +167,12 @@ class AccessOut(Model):
     detail: str | None
 
 
-class AccessLogOut(Model):
+class AccessLogOut(Out):
     entries: list[AccessOut]
     next_after: int | None
 
 
-class UserOut(Model):
+class UserOut(Out):
     name: str
     roles: list[str]
     provinces: list[str]
@@ -181,18 +187,20 @@ class NewUserOut(UserOut):
 
 
 class UserIn(Body):
-    name: Name
+    name: NewUserName
     roles: list[Literal["officer", "approver", "auditor", "subscriber", "admin"]] = Field(
-        min_length=1
+        min_length=1, max_length=5
     )
-    provinces: list[Text] = Field(default_factory=list, description="Empty: national")
+    provinces: list[Province] = Field(
+        default_factory=list, max_length=63, description="Empty: national"
+    )
 
 
-class HealthOut(Model):
+class HealthOut(Out):
     status: str
 
 
-class ReadyOut(Model):
+class ReadyOut(Out):
     status: str
     ledger_position: int
     projections_position: int
