@@ -1,5 +1,8 @@
-"""Running an uploaded register export through the importer, and finding which provinces it
-writes to (a provincial user may import only its own provinces' registers)."""
+"""Running an uploaded register export through the importer and keeping its result, and
+finding which provinces it writes to (a provincial user may import only its own provinces'
+registers). The result keeps the exact counts and the first rejected lines, each cut to a
+few KiB, so that its memory does not grow with the upload.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +18,17 @@ from typing import IO, Any
 from lifeledger.api.answers import Answer
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
+from lifeledger.api.records import ImportLog
 from lifeledger.api.schemas.common import check_json
 from lifeledger.auth import Principal
 from lifeledger.domain.jurisdiction import office_province
-from lifeledger.importers.register import UNREADABLE, UnreadableExport, import_files
+from lifeledger.importers.register import (
+    UNREADABLE,
+    Report,
+    UnreadableExport,
+    import_files,
+)
+from lifeledger.importers.validation import Rejection
 
 SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
 CONTENT_TYPES = {
@@ -36,6 +46,20 @@ def suffix_for(filename: str | None, content_type: str | None) -> str:
             return ".jsonl.gz" if suffix == ".gz" else suffix
     media = (content_type or "").split(";")[0].strip().lower()
     return CONTENT_TYPES.get(media, ".jsonl")
+
+
+class KeptReport(Report):
+    """The rejected lines an import's result keeps: the first `ImportLog.REPORT_LIMIT`, as
+    `ImportLog.record` holds them (under the upload's file name); the others only count."""
+
+    def __init__(self, filename: str | None) -> None:
+        super().__init__()
+        self.filename = filename
+        self.records: list[dict[str, object]] = []
+
+    def add(self, rejected: Rejection) -> None:
+        if len(self.records) < ImportLog.REPORT_LIMIT:
+            self.records.append(ImportLog.record(rejected, self.filename))
 
 
 def _open(path: Path) -> IO[str]:
@@ -115,7 +139,7 @@ def run_import(
     """Import the file (staged, or recorded at once when approved) and keep its result."""
     import_id = uuid.uuid4().hex
     context.imports.start(import_id, user.name, filename, approve_as, entered_by)
-    report = io.StringIO()
+    report = KeptReport(filename)
     try:
         summary = import_files(
             context.ledger,
@@ -126,19 +150,17 @@ def run_import(
             report=report,
             provinces=user.provinces,
         )
-    except UnreadableExport as error:  # e.g. a CSV header naming a column twice
+    except UnreadableExport as error:  # not UTF-8 text, a broken gzip, a malformed CSV header
         context.imports.finish(import_id, "failed", {}, [])
         raise _unreadable(f"{filename or 'file'}: {error.reason}") from error
     except Exception:
         context.imports.finish(import_id, "failed", {}, [])
         raise
-    lines = [json.loads(line) for line in report.getvalue().split("\n") if line.strip()]
-    for line in lines:
-        line["path"] = filename
     # The ledger's position once the import is written: a read with this `min_position`
     # sees every line it recorded or staged.
     position = context.ledger.position()
-    context.imports.finish(import_id, "done", summary.as_dict(), lines, position)
+    context.imports.finish(import_id, "done", summary.as_dict(), report.records, position)
+    report.records.clear()  # let them go before they are read back for the answer
     for status, count in summary.counts.items():
         if count:
             context.metrics.writes.labels("import", status).inc(count)

@@ -27,7 +27,14 @@ from lifeledger.collector import rare_collections
 from lifeledger.commands import Recorder
 from lifeledger.domain.acts import Act, is_whole_number
 from lifeledger.domain.jurisdiction import Provinces
-from lifeledger.importers.validation import Checked, Line, check_all, rejection, unpack_act
+from lifeledger.importers.validation import (
+    Checked,
+    Line,
+    Rejection,
+    check_all,
+    rejection,
+    unpack_act,
+)
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
 
 STATUSES = ("accepted", "staged", "duplicate", "rejected", "conflict")
@@ -47,15 +54,15 @@ class ImportSummary:
 
 
 class Report:
-    """Rejected and conflicting lines with their reasons, one JSON object per line, so they can
-    be fixed and imported again (see `validation.rejection`)."""
+    """Where rejected and conflicting lines go with their reasons: written whole, one JSON
+    object per line, to `stream` (if any), so they can be fixed and imported again."""
 
-    def __init__(self, stream: IO[str] | None) -> None:
+    def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream
 
-    def write(self, record: dict[str, Any]) -> None:
+    def add(self, rejected: Rejection) -> None:
         if self.stream is not None:
-            self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.stream.write(rejected.to_json() + "\n")
 
 
 def import_files(
@@ -64,14 +71,15 @@ def import_files(
     *,
     approve_as: str | None = None,
     entered_by: str = "import",
-    report: IO[str] | None = None,
+    report: IO[str] | Report | None = None,
     progress: Progress | None = None,
     provinces: Provinces = frozenset(),
 ) -> ImportSummary:
     """Import register exports into the ledger: recorded at once when `approve_as` names the
     approving user, else staged by `entered_by` for a second user's approval. A line of an
     office outside `provinces` (empty: national) is rejected `outside-jurisdiction`."""
-    summary, out = ImportSummary(), Report(report)
+    summary = ImportSummary()
+    out = report if isinstance(report, Report) else Report(report)
     with (
         tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp,
         rare_collections(),
@@ -82,7 +90,7 @@ def import_files(
             summary.lines += len(chunk)
             for rejected in (c.rejected for c in chunk if c.rejected is not None):
                 summary.counts[REJECTED] += 1
-                out.write(rejected)
+                out.add(rejected)
             staging.add(chunk)
         total, done = staging.count(), 0
         for batch in staging.batches(ledger.settings.import_batch_size):
@@ -92,12 +100,16 @@ def import_files(
             ):
                 summary.counts[outcome.status] += 1
                 if outcome.error is not None and outcome.status in (REJECTED, CONFLICT):
-                    out.write(rejection(line, outcome.status, outcome.error, act.content))
+                    out.add(rejection(line, outcome.status, outcome.error, _json(act.content)))
             done += len(batch)
             if progress:
                 progress(done, total)
         staging.close()
     return summary
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _save(

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import lifeledger
 from lifeledger.collector import rare_collections
@@ -53,47 +53,75 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """The report's record of a line that was rejected or conflicts: enough to fix it and
+    import it again. `entry` is JSON text: the entry as the line gave it (a JSON string when
+    the line is not JSON), held as text so that a report of many lines costs no more than
+    their text."""
+
+    status: str
+    path: str
+    line: int
+    code: str
+    reason: str
+    field: str | None
+    entry: str
+
+    def to_json(self) -> str:
+        """The record as one line of JSON text (the CLI's `--report` file)."""
+        head = {
+            "status": self.status,
+            "path": self.path,
+            "line": self.line,
+            "code": self.code,
+            "reason": self.reason,
+            "field": self.field,
+        }
+        return json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": ' + self.entry + "}"
+
+
+@dataclass(frozen=True)
 class Checked:
     """A line checked: its act's sort key and packed act (see `pack_act`), or, when it is
-    rejected, the report's record of why (`rejection`)."""
+    rejected, the report's record of why."""
 
     path: str
     number: int
     key: str = ""
     packed: bytes = b""
-    rejected: dict[str, Any] | None = None
+    rejected: Rejection | None = None
 
 
-def rejection(line: Line, status: str, error: LedgerError, entry: Any = None) -> dict[str, Any]:
-    """The report's record of a line that was rejected or conflicts: enough to fix it and
-    import it again."""
-    return {
-        "status": status,
-        "path": line.path,
-        "line": line.number,
-        "code": error.code,
-        "reason": error.message,
-        "field": error.facts.get("field"),
-        "entry": entry if entry is not None else line.text,
-    }
+def rejection(line: Line, status: str, error: LedgerError, entry: str = "null") -> Rejection:
+    """The record of a line that was rejected or conflicts; `entry` as JSON text."""
+    field = error.facts.get("field")
+    return Rejection(
+        status, line.path, line.number, error.code, error.message, field and str(field), entry
+    )
 
 
 def check(line: Line) -> Checked:
+    """The line parsed into an act, or why it is rejected."""
     try:
         raw = loads(line.text)
     except json.JSONDecodeError as error:
         invalid = InvalidEntry(f"line {line.number}: not JSON: {error.msg}")
-        return Checked(line.path, line.number, rejected=rejection(line, "rejected", invalid))
+        return _rejected(line, invalid, json.dumps(line.text, ensure_ascii=False))
     try:
         if line.problem is not None:
             raise InvalidEntry(line.problem)
         act = parse_act(raw)
         _check_scan(act, Path(line.path).parent)
     except LedgerError as error:
-        entry = raw if isinstance(raw, dict) else None  # its text: Infinity is no JSON value
-        return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, entry))
+        # An entry that is no object (a bare `Infinity`) is reported as its text, a string.
+        entry = line.text if isinstance(raw, dict) else json.dumps(line.text, ensure_ascii=False)
+        return _rejected(line, error, entry)
     key = "|".join(str(part) for part in act.sort_key())
     return Checked(line.path, line.number, key, pack_act(act))
+
+
+def _rejected(line: Line, error: LedgerError, entry: str) -> Checked:
+    return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, entry))
 
 
 def _check_scan(act: Act, base: Path) -> None:
