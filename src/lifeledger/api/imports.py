@@ -1,33 +1,22 @@
-"""Running an uploaded register export through the importer and keeping its result, and
-finding which provinces it writes to (a provincial user may import only its own provinces'
-registers). The result keeps the exact counts and the first rejected lines, each cut to a
-few KiB, so that its memory does not grow with the upload.
+"""Running an uploaded register export through the importer and keeping its result.
+
+The upload is checked by the importer itself, as a file given to the CLI is, with the
+uploading user's provinces (a line of another province's office is rejected). The result
+keeps the exact counts and the first rejected lines, each cut to a few KiB, so that its
+memory does not grow with the upload.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 from lifeledger.api.answers import Answer
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.records import ImportLog
-from lifeledger.api.schemas.common import check_json
 from lifeledger.auth import Principal
-from lifeledger.domain.jurisdiction import office_province
-from lifeledger.importers.register import (
-    UNREADABLE,
-    Report,
-    UnreadableExport,
-    import_files,
-)
+from lifeledger.importers.register import Report, UnreadableExport, import_files
 from lifeledger.importers.validation import Rejection
 
 SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
@@ -60,68 +49,6 @@ class KeptReport(Report):
     def add(self, rejected: Rejection) -> None:
         if len(self.records) < ImportLog.REPORT_LIMIT:
             self.records.append(ImportLog.record(rejected, self.filename))
-
-
-def _open(path: Path) -> IO[str]:
-    if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")
-
-
-def _registers(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, `register` part) of each line that has one; the importer reports the rest.
-    Reading it all also proves the file is readable text."""
-    with _open(path) as stream:
-        if ".csv" in path.name:
-            for number, row in enumerate(csv.DictReader(stream), start=2):
-                yield (
-                    number,
-                    {
-                        "authority": row.get("register.authority"),
-                        "province": row.get("register.province"),
-                    },
-                )
-            return
-        for number, text in enumerate(stream, start=1):
-            try:
-                entry = json.loads(text) if text.strip() else None
-            except ValueError:
-                continue  # the importer reports it as rejected
-            except RecursionError as error:
-                raise _unreadable(f"line {number}: nested too deeply") from error
-            if not isinstance(entry, dict):
-                continue
-            try:
-                check_json(entry, f"line {number}")
-            except ValueError as error:
-                raise ApiProblem(
-                    422,
-                    "unstorable-entry",
-                    "The export holds an entry the store cannot keep",
-                    str(error),
-                    field="file",
-                ) from error
-            if isinstance(entry.get("register"), dict):
-                yield number, entry["register"]
-
-
-def inspect(path: Path, user: Principal) -> None:
-    """Refuse a file that is not readable text (422) or that writes to a province outside
-    the user's jurisdiction (403, naming the first such line)."""
-    try:
-        for number, register in _registers(path):
-            province = office_province(str(register.get("authority") or ""))
-            if province and not user.covers(province):
-                raise ApiProblem(
-                    403,
-                    "outside-jurisdiction",
-                    "Outside the user's jurisdiction",
-                    f"line {number}: province {province} is outside {user.name}'s provinces "
-                    f"({', '.join(sorted(user.provinces))})",
-                    province=province,
-                )
-    except UNREADABLE as error:
-        raise _unreadable(f"file: not UTF-8 JSON Lines or CSV (gzip allowed): {error}") from error
 
 
 def _unreadable(detail: str) -> ApiProblem:

@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from lifeledger.api.answers import answer_once, fingerprint
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, IdempotencyKey, Importer, authorize
-from lifeledger.api.imports import inspect, run_import, suffix_for
+from lifeledger.api.imports import run_import, suffix_for
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.common import Code, problems
 from lifeledger.api.schemas.out import ImportOut
@@ -117,7 +117,9 @@ async def import_export(
     ] = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Import a register export: each line ends accepted, duplicate, rejected or conflict."""
+    """Import a register export: each line ends accepted, duplicate, rejected or conflict (a
+    line registered by an office outside the caller's provinces: rejected,
+    `outside-jurisdiction`)."""
     if approve_as is not None:
         authorize(user, Permission.APPROVE)
         if approve_as != user.name:
@@ -155,7 +157,6 @@ def _import(
     approve_as: str | None,
     entered_by: str,
 ) -> JSONResponse:
-    inspect(path, user)
     request = {"sha256": digest, "approve_as": approve_as, "entered_by": entered_by}
     return answer_once(
         context,
