@@ -1,9 +1,10 @@
 """Running an uploaded register export through the importer and keeping its result.
 
 The upload is checked by the importer itself, as a file given to the CLI is, with the
-uploading user's provinces (a line of another province's office is rejected). The result
-keeps the exact counts and the first rejected lines, each cut to a few KiB, so that its
-memory does not grow with the upload.
+uploading user's provinces (a line of another province's office is rejected) and the
+upload's bounds (`Settings.import_max_inflated_bytes`). The
+result keeps the exact counts and the first rejected lines, each cut to a few KiB, so that
+memory stays flat whatever the upload holds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.records import ImportLog
 from lifeledger.auth import Principal
-from lifeledger.importers.register import Report, UnreadableExport, import_files
+from lifeledger.importers.register import ExportTooLarge, Report, UnreadableExport, import_files
 from lifeledger.importers.validation import Rejection
 
 SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
@@ -76,10 +77,20 @@ def run_import(
             entered_by=entered_by if approve_as else user.name,
             report=report,
             provinces=user.provinces,
+            max_inflated_bytes=context.settings.import_max_inflated_bytes,
         )
     except UnreadableExport as error:  # not UTF-8 text, a broken gzip, a malformed CSV header
         context.imports.finish(import_id, "failed", {}, [])
         raise _unreadable(f"{filename or 'file'}: {error.reason}") from error
+    except ExportTooLarge as error:
+        context.imports.finish(import_id, "failed", {}, [])
+        raise ApiProblem(
+            413,
+            "export-too-large",
+            "The export is too large",
+            f"file: more than {error.limit} bytes once decompressed; import it with the CLI",
+            field="file",
+        ) from error
     except Exception:
         context.imports.finish(import_id, "failed", {}, [])
         raise

@@ -2,11 +2,12 @@
 (`parse_act`), then packed for the import's sort stage, or turned into the report's record of
 why it was rejected.
 
-Checking is a third of an import's work and needs nothing but the line, so a file of `CHUNK`
-lines or more is checked by worker processes (`Settings.import_workers` of them, each running
-`work`) while the importing process reads the file and stores what they send back: chunks of
-lines go to the workers in turn and their results are taken in the same order, so what comes
-out is what checking in the importing process gives, line for line.
+Checking is a third of an import's work and needs nothing but the line, so a file of more
+than a chunk (`CHUNK` lines or `CHUNK_TEXT` characters) is checked by worker processes
+(`Settings.import_workers` of them, each running `work`) while the importing process reads
+the file and stores what they send back: chunks of lines go to the workers in turn and their
+results are taken in the same order, so what comes out is what checking in the importing
+process gives, line for line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import lifeledger
 from lifeledger.collector import rare_collections
 from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
 from lifeledger.domain.dates import PartialDate
-from lifeledger.domain.errors import InvalidEntry, LedgerError
+from lifeledger.domain.errors import InvalidEntry, InvalidInput, LedgerError
 from lifeledger.domain.pin import Pin
 from lifeledger.jsontext import loads
 
@@ -39,25 +40,28 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1000
 """Lines sent to a worker at a time; a file with fewer is checked by the importing process."""
+CHUNK_TEXT = 8 << 20
+"""Characters of line text that also end a chunk, so that a chunk of long lines stays small
+(lines are at most `Settings.import_max_line_bytes` long)."""
 
 
 @dataclass(frozen=True)
 class Line:
     """A line of an export (a CSV row as JSON text); `problem`: why the reader already knows
-    it must be rejected."""
+    it must be rejected (the text is then JSON, or empty when the reader did not keep it)."""
 
     path: str
     number: int
     text: str
-    problem: str | None = None
+    problem: InvalidInput | None = None
 
 
 @dataclass(frozen=True)
 class Rejection:
     """The report's record of a line that was rejected or conflicts: enough to fix it and
     import it again. `entry` is JSON text: the entry as the line gave it (a JSON string when
-    the line is not JSON), held as text so that a report of many lines costs no more than
-    their text."""
+    the line is not JSON, null when it was too long to keep), held as text so that a report
+    of many lines costs no more than their text."""
 
     status: str
     path: str
@@ -102,14 +106,14 @@ def rejection(line: Line, status: str, error: LedgerError, entry: str = "null") 
 
 def check(line: Line) -> Checked:
     """The line parsed into an act, or why it is rejected."""
+    if line.problem is not None:
+        return _rejected(line, line.problem, line.text or "null")
     try:
         raw = loads(line.text)
     except json.JSONDecodeError as error:
         invalid = InvalidEntry(f"line {line.number}: not JSON: {error.msg}")
         return _rejected(line, invalid, json.dumps(line.text, ensure_ascii=False))
     try:
-        if line.problem is not None:
-            raise InvalidEntry(line.problem)
         act = parse_act(raw)
         _check_scan(act, Path(line.path).parent)
     except LedgerError as error:
@@ -144,7 +148,8 @@ def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
     the lines fill a chunk, else here."""
     chunks = _chunks(lines)
     first = next(chunks, [])
-    pool = _Workers.start(workers) if len(first) == CHUNK else None
+    full = len(first) == CHUNK or sum(len(line.text) for line in first) >= CHUNK_TEXT
+    pool = _Workers.start(workers) if full else None
     if pool is None:
         for chunk in itertools.chain([first], chunks):
             yield [check(line) for line in chunk]
@@ -153,8 +158,16 @@ def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
 
 
 def _chunks(lines: Iterable[Line]) -> Iterator[list[Line]]:
-    iterator = iter(lines)
-    while chunk := list(itertools.islice(iterator, CHUNK)):
+    """The lines in chunks of `CHUNK` lines, or fewer when their text reaches `CHUNK_TEXT`."""
+    chunk: list[Line] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line.text)
+        if len(chunk) == CHUNK or size >= CHUNK_TEXT:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
         yield chunk
 
 

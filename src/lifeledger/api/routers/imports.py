@@ -119,7 +119,9 @@ async def import_export(
 ) -> JSONResponse:
     """Import a register export: each line ends accepted, duplicate, rejected or conflict (a
     line registered by an office outside the caller's provinces: rejected,
-    `outside-jurisdiction`)."""
+    `outside-jurisdiction`). The export may hold at most `LIFELEDGER_IMPORT_MAX_INFLATED_BYTES`
+    once decompressed (413), a line at most `LIFELEDGER_IMPORT_MAX_LINE_BYTES` (rejected,
+    `line-too-long`)."""
     if approve_as is not None:
         authorize(user, Permission.APPROVE)
         if approve_as != user.name:
