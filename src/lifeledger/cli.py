@@ -89,6 +89,7 @@ def import_command(
                 report=out,
                 progress=progress,
                 provinces=provinces,
+                check_scans=True,
             )
         except UnreadableExport as error:
             err.print(f"[red]{escape(str(error))}[/red]; nothing was imported")

@@ -2,7 +2,7 @@
 
 The upload is checked by the importer itself, as a file given to the CLI is, with the
 uploading user's provinces (a line of another province's office is rejected) and the
-upload's bounds (`Settings.import_max_inflated_bytes`). The
+upload's bounds (`Settings.import_max_inflated_bytes`). No scan a line names is opened. The
 result keeps the exact counts and the first rejected lines, each cut to a few KiB, so that
 memory stays flat whatever the upload holds.
 """

@@ -33,6 +33,7 @@ from lifeledger.commands import Recorder
 from lifeledger.domain.acts import Act, is_whole_number
 from lifeledger.domain.errors import InvalidEntry, LineTooLong
 from lifeledger.domain.jurisdiction import Provinces
+from lifeledger.importers.scans import Scans
 from lifeledger.importers.validation import (
     Checked,
     Line,
@@ -83,6 +84,7 @@ def import_files(
     report: IO[str] | Report | None = None,
     progress: Progress | None = None,
     provinces: Provinces = frozenset(),
+    check_scans: bool = False,
     max_inflated_bytes: int | None = None,
 ) -> ImportSummary:
     """Import register exports into the ledger: recorded at once when `approve_as` names the
@@ -90,9 +92,12 @@ def import_files(
 
     `provinces`: the importing user's (empty: national); a line of an office outside them is
     rejected by the ledger (`outside-jurisdiction`) before anything is looked up.
-    `max_inflated_bytes`: the most an export may hold once decompressed (`ExportTooLarge`)."""
+    `check_scans`: look for each line's scanned page beside its export and check its hash
+    (the CLI; never for an upload, see `scans`). `max_inflated_bytes`: the most an export may
+    hold once decompressed (`ExportTooLarge`)."""
     summary = ImportSummary()
     out = report if isinstance(report, Report) else Report(report)
+    scans = Scans.beside_exports(ledger.settings.database_url) if check_scans else Scans()
     reader = _Reader(ledger.settings.import_max_line_bytes, max_inflated_bytes)
     with (
         tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp,
@@ -100,7 +105,7 @@ def import_files(
         ledger.importing(),
     ):
         staging = _SortedLines(Path(tmp) / "lines.db")
-        for chunk in check_all(reader.lines(paths), ledger.settings.import_workers):
+        for chunk in check_all(reader.lines(paths), ledger.settings.import_workers, scans):
             summary.lines += len(chunk)
             for rejected in (c.rejected for c in chunk if c.rejected is not None):
                 summary.counts[REJECTED] += 1

@@ -12,7 +12,6 @@ process gives, line for line.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import logging
@@ -34,6 +33,7 @@ from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import InvalidEntry, InvalidInput, LedgerError
 from lifeledger.domain.pin import Pin
+from lifeledger.importers.scans import Scans
 from lifeledger.jsontext import loads
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,9 @@ def rejection(line: Line, status: str, error: LedgerError, entry: str = "null") 
     )
 
 
-def check(line: Line) -> Checked:
-    """The line parsed into an act, or why it is rejected."""
+def check(line: Line, scans: Scans = Scans()) -> Checked:
+    """The line parsed into an act, or why it is rejected; `scans`: what may be done with
+    the scanned page it names (by default, nothing)."""
     if line.problem is not None:
         return _rejected(line, line.problem, line.text or "null")
     try:
@@ -115,7 +116,7 @@ def check(line: Line) -> Checked:
         return _rejected(line, invalid, json.dumps(line.text, ensure_ascii=False))
     try:
         act = parse_act(raw)
-        _check_scan(act, Path(line.path).parent)
+        scans.check(act.get("source.scan"), line.path)
     except LedgerError as error:
         # An entry that is no object (a bare `Infinity`) is reported as its text, a string.
         entry = line.text if isinstance(raw, dict) else json.dumps(line.text, ensure_ascii=False)
@@ -128,22 +129,9 @@ def _rejected(line: Line, error: LedgerError, entry: str) -> Checked:
     return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, entry))
 
 
-def _check_scan(act: Act, base: Path) -> None:
-    """When the scanned page is at hand, its hash must match the one the entry gives."""
-    scan = act.get("source.scan")
-    if not isinstance(scan, dict) or not scan.get("path") or not scan.get("sha256"):
-        return
-    path = base / str(scan["path"])
-    if path.is_file():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != str(scan["sha256"]).lower():
-            raise InvalidEntry(
-                f"source.scan: {scan['path']} has sha256 {digest}, not {scan['sha256']}",
-                field="source.scan.sha256",
-            )
-
-
-def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
+def check_all(
+    lines: Iterable[Line], workers: int, scans: Scans = Scans()
+) -> Iterator[list[Checked]]:
     """Every line checked, in chunks, in the order of `lines`: by `workers` processes when
     the lines fill a chunk, else here."""
     chunks = _chunks(lines)
@@ -152,9 +140,9 @@ def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
     pool = _Workers.start(workers) if full else None
     if pool is None:
         for chunk in itertools.chain([first], chunks):
-            yield [check(line) for line in chunk]
+            yield [check(line, scans) for line in chunk]
         return
-    yield from pool.check(itertools.chain([first], chunks))
+    yield from pool.check(itertools.chain([first], chunks), scans)
 
 
 def _chunks(lines: Iterable[Line]) -> Iterator[list[Line]]:
@@ -209,8 +197,8 @@ class _Workers:
             return None
         return cls(processes) if processes else None
 
-    def check(self, chunks: Iterator[list[Line]]) -> Iterator[list[Checked]]:
-        feeder = threading.Thread(target=self._feed, args=(chunks,), daemon=True)
+    def check(self, chunks: Iterator[list[Line]], scans: Scans) -> Iterator[list[Checked]]:
+        feeder = threading.Thread(target=self._feed, args=(chunks, scans), daemon=True)
         feeder.start()
         try:
             while (process := self.sent.get()) is not None:
@@ -227,11 +215,11 @@ class _Workers:
                 process.wait()
             feeder.join()
 
-    def _feed(self, chunks: Iterator[list[Line]]) -> None:
+    def _feed(self, chunks: Iterator[list[Line]], scans: Scans) -> None:
         try:
             for process, chunk in zip(itertools.cycle(self.processes), chunks):
                 assert process.stdin is not None
-                pickle.dump(chunk, process.stdin, pickle.HIGHEST_PROTOCOL)
+                pickle.dump((scans, chunk), process.stdin, pickle.HIGHEST_PROTOCOL)
                 process.stdin.flush()
                 self.sent.put(process)
         except BrokenPipeError:
@@ -244,14 +232,16 @@ class _Workers:
 
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
-    """A worker: check each chunk of lines read from `source`, write the results to `sink`."""
+    """A worker: check each chunk of lines read from `source` (with the import's `Scans`),
+    write the results to `sink`."""
     with rare_collections():
         while True:
             try:
-                chunk = pickle.load(source)
+                scans, chunk = pickle.load(source)
             except EOFError:
                 return
-            pickle.dump([check(line) for line in chunk], sink, pickle.HIGHEST_PROTOCOL)
+            results = [check(line, scans) for line in chunk]
+            pickle.dump(results, sink, pickle.HIGHEST_PROTOCOL)
             sink.flush()
 
 

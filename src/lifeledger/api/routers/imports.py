@@ -121,7 +121,7 @@ async def import_export(
     line registered by an office outside the caller's provinces: rejected,
     `outside-jurisdiction`). The export may hold at most `LIFELEDGER_IMPORT_MAX_INFLATED_BYTES`
     once decompressed (413), a line at most `LIFELEDGER_IMPORT_MAX_LINE_BYTES` (rejected,
-    `line-too-long`)."""
+    `line-too-long`); a scan a line names is recorded as stated, never opened."""
     if approve_as is not None:
         authorize(user, Permission.APPROVE)
         if approve_as != user.name:
