@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from pydantic import ValidationError
@@ -75,10 +75,10 @@ def import_command(
         raise typer.Exit(2)
     entering = entered_by or getpass.getuser()
     provinces = _approver_provinces(approve_as, entering) if approve_as else frozenset()
-    ledger = open_ledger()
     with ExitStack() as stack:
+        out = stack.enter_context(_report_file(report)) if report else None
+        ledger = open_ledger()
         stack.callback(ledger.close)
-        out = stack.enter_context(report.open("w", encoding="utf-8")) if report else None
         progress = _progress_bar(stack, "importing") if sys.stderr.isatty() else None
         try:
             summary = import_files(
@@ -89,6 +89,7 @@ def import_command(
                 report=out,
                 progress=progress,
                 provinces=provinces,
+                check_scans=True,
             )
         except UnreadableExport as error:
             err.print(f"[red]{escape(str(error))}[/red]; nothing was imported")
@@ -97,6 +98,17 @@ def import_command(
             err.print(f"[red]{escape(str(error))}[/red]; nothing was imported, run it again")
             raise typer.Exit(1) from None
     _print_summary(summary, as_json)
+
+
+def _report_file(path: Path) -> TextIO:
+    """The `--report` file, open for writing; one that cannot be is a usage error (exit 2)
+    before anything is imported."""
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as error:
+        why = error.strerror or str(error)
+        err.print(f"[red]cannot write the report {escape(str(path))}: {escape(why)}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _approver_provinces(approve_as: str, entering: str) -> frozenset[str]:

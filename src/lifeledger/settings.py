@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     import_workers: NonNegativeInt = 2
     """Processes that check an import's lines while it reads them (0: the importing process
     checks them itself, as it always does for a file of fewer than 1,000 lines)."""
+    import_max_line_bytes: PositiveInt = 1 << 20
+    """Longest line of an export: a longer JSON Lines line is rejected unread (`line-too-long`),
+    a CSV file holding one is refused; no act is anywhere near this long."""
     import_kept_persons: NonNegativeInt = 1_000_000
     """Persons an import keeps in memory from one batch to the next (about 3 kB each), so its
     rules read from the event store only the persons it has not seen; let go when it ends."""
@@ -46,6 +49,10 @@ class Settings(BaseSettings):
     request with the key takes it over."""
     import_max_bytes: PositiveInt = 512 * 1024 * 1024
     """Largest register export `POST /v1/imports` accepts."""
+    import_max_inflated_bytes: PositiveInt = 8 * 512 * 1024 * 1024
+    """Most an export `POST /v1/imports` accepts may hold once decompressed (413 beyond it):
+    register exports gzip about 9 to 1, so 8 times the upload limit is a province-sized file,
+    the CLI's job; it bounds the time and temporary disk one request can take."""
     api_max_body_bytes: PositiveInt = 256 * 1024
     """Largest request body of every other route (an act is a few kilobytes): a larger one
     is answered 413 before it is read further."""

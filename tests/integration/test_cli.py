@@ -173,3 +173,20 @@ def test_rebuild_progress_bars_end_at_their_totals(database_url: str, tmp_path: 
             finals[match.group(1).split()[0]] = (match.group(2), match.group(3))
     assert set(finals) == {"rebuilding", "person"}, text
     assert all(done == total for done, total in finals.values()), finals
+
+
+def test_a_report_that_cannot_be_written_is_a_usage_error_and_nothing_is_imported(
+    database_url: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps(a_birth(a_pin("F", 1999), "1999-09-09")) + "\n")
+    for report in ("/no/such/dir/r.jsonl", str(tmp_path)):
+        done = lifeledger(
+            database_url, "import", str(export), "--approve-as", "ap-1", "--report", report
+        )
+        assert done.returncode == 2
+        said = " ".join(done.stderr.split())
+        assert f"cannot write the report {report}" in said and "Traceback" not in said
+    ledger = Ledger(Settings(database_url=database_url))
+    assert ledger.position() == 0
+    ledger.close()

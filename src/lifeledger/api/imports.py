@@ -1,24 +1,24 @@
-"""Running an uploaded register export through the importer, and finding which provinces it
-writes to (a provincial user may import only its own provinces' registers)."""
+"""Running an uploaded register export through the importer and keeping its result.
+
+The upload is checked by the importer itself, as a file given to the CLI is, with the
+uploading user's provinces (a line of another province's office is rejected) and the
+upload's bounds (`Settings.import_max_inflated_bytes`). No scan a line names is opened. The
+result keeps the exact counts and the first rejected lines, each cut to a few KiB, so that
+memory stays flat whatever the upload holds.
+"""
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 from lifeledger.api.answers import Answer
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.schemas.common import check_json
+from lifeledger.api.records import ImportLog
 from lifeledger.auth import Principal
-from lifeledger.domain.jurisdiction import office_province
-from lifeledger.importers.register import UNREADABLE, UnreadableExport, import_files
+from lifeledger.importers.register import ExportTooLarge, Report, UnreadableExport, import_files
+from lifeledger.importers.validation import Rejection
 
 SUFFIXES = (".jsonl.gz", ".csv.gz", ".jsonl", ".csv", ".json", ".gz")
 CONTENT_TYPES = {
@@ -38,66 +38,18 @@ def suffix_for(filename: str | None, content_type: str | None) -> str:
     return CONTENT_TYPES.get(media, ".jsonl")
 
 
-def _open(path: Path) -> IO[str]:
-    if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")
+class KeptReport(Report):
+    """The rejected lines an import's result keeps: the first `ImportLog.REPORT_LIMIT`, as
+    `ImportLog.record` holds them (under the upload's file name); the others only count."""
 
+    def __init__(self, filename: str | None) -> None:
+        super().__init__()
+        self.filename = filename
+        self.records: list[dict[str, object]] = []
 
-def _registers(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, `register` part) of each line that has one; the importer reports the rest.
-    Reading it all also proves the file is readable text."""
-    with _open(path) as stream:
-        if ".csv" in path.name:
-            for number, row in enumerate(csv.DictReader(stream), start=2):
-                yield (
-                    number,
-                    {
-                        "authority": row.get("register.authority"),
-                        "province": row.get("register.province"),
-                    },
-                )
-            return
-        for number, text in enumerate(stream, start=1):
-            try:
-                entry = json.loads(text) if text.strip() else None
-            except ValueError:
-                continue  # the importer reports it as rejected
-            except RecursionError as error:
-                raise _unreadable(f"line {number}: nested too deeply") from error
-            if not isinstance(entry, dict):
-                continue
-            try:
-                check_json(entry, f"line {number}")
-            except ValueError as error:
-                raise ApiProblem(
-                    422,
-                    "unstorable-entry",
-                    "The export holds an entry the store cannot keep",
-                    str(error),
-                    field="file",
-                ) from error
-            if isinstance(entry.get("register"), dict):
-                yield number, entry["register"]
-
-
-def inspect(path: Path, user: Principal) -> None:
-    """Refuse a file that is not readable text (422) or that writes to a province outside
-    the user's jurisdiction (403, naming the first such line)."""
-    try:
-        for number, register in _registers(path):
-            province = office_province(str(register.get("authority") or ""))
-            if province and not user.covers(province):
-                raise ApiProblem(
-                    403,
-                    "outside-jurisdiction",
-                    "Outside the user's jurisdiction",
-                    f"line {number}: province {province} is outside {user.name}'s provinces "
-                    f"({', '.join(sorted(user.provinces))})",
-                    province=province,
-                )
-    except UNREADABLE as error:
-        raise _unreadable(f"file: not UTF-8 JSON Lines or CSV (gzip allowed): {error}") from error
+    def add(self, rejected: Rejection) -> None:
+        if len(self.records) < ImportLog.REPORT_LIMIT:
+            self.records.append(ImportLog.record(rejected, self.filename))
 
 
 def _unreadable(detail: str) -> ApiProblem:
@@ -115,7 +67,7 @@ def run_import(
     """Import the file (staged, or recorded at once when approved) and keep its result."""
     import_id = uuid.uuid4().hex
     context.imports.start(import_id, user.name, filename, approve_as, entered_by)
-    report = io.StringIO()
+    report = KeptReport(filename)
     try:
         summary = import_files(
             context.ledger,
@@ -125,20 +77,28 @@ def run_import(
             entered_by=entered_by if approve_as else user.name,
             report=report,
             provinces=user.provinces,
+            max_inflated_bytes=context.settings.import_max_inflated_bytes,
         )
-    except UnreadableExport as error:  # e.g. a CSV header naming a column twice
+    except UnreadableExport as error:  # not UTF-8 text, a broken gzip, a malformed CSV header
         context.imports.finish(import_id, "failed", {}, [])
         raise _unreadable(f"{filename or 'file'}: {error.reason}") from error
+    except ExportTooLarge as error:
+        context.imports.finish(import_id, "failed", {}, [])
+        raise ApiProblem(
+            413,
+            "export-too-large",
+            "The export is too large",
+            f"file: more than {error.limit} bytes once decompressed; import it with the CLI",
+            field="file",
+        ) from error
     except Exception:
         context.imports.finish(import_id, "failed", {}, [])
         raise
-    lines = [json.loads(line) for line in report.getvalue().split("\n") if line.strip()]
-    for line in lines:
-        line["path"] = filename
     # The ledger's position once the import is written: a read with this `min_position`
     # sees every line it recorded or staged.
     position = context.ledger.position()
-    context.imports.finish(import_id, "done", summary.as_dict(), lines, position)
+    context.imports.finish(import_id, "done", summary.as_dict(), report.records, position)
+    report.records.clear()  # let them go before they are read back for the answer
     for status, count in summary.counts.items():
         if count:
             context.metrics.writes.labels("import", status).inc(count)

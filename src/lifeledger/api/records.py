@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from lifeledger.domain.acts import check_storable
+from lifeledger.domain.errors import InvalidEntry
+from lifeledger.importers.validation import Rejection
+from lifeledger.jsontext import loads
 from lifeledger.projections.database import Tx, ViewDatabase
 
 log = logging.getLogger(__name__)
@@ -313,9 +317,35 @@ class AccessLog:
 
 
 class ImportLog:
-    """What became of each `POST /v1/imports`: counts and the rejected lines' reasons."""
+    """What became of each `POST /v1/imports`: counts and the rejected lines' reasons (the
+    first `REPORT_LIMIT` of them, each entry cut to `ENTRY_LIMIT` characters of its text)."""
 
     REPORT_LIMIT = 1000
+    ENTRY_LIMIT = 4096
+
+    @classmethod
+    def record(cls, rejected: Rejection, filename: str | None) -> dict[str, Any]:
+        """A rejected line as the import's result keeps it: its entry as a JSON value when
+        its text is short, else the text's start with `entry_truncated`."""
+        record: dict[str, Any] = {
+            "status": rejected.status,
+            "path": filename,
+            "line": rejected.line,
+            "code": rejected.code,
+            "reason": rejected.reason,
+            "field": rejected.field,
+            "entry": rejected.entry,
+        }
+        if len(rejected.entry) > cls.ENTRY_LIMIT:
+            record.update(entry=rejected.entry[: cls.ENTRY_LIMIT], entry_truncated=True)
+            return record
+        try:
+            entry = loads(rejected.entry)
+            check_storable(entry)
+        except (ValueError, InvalidEntry):
+            return record  # what a JSON answer cannot carry (NaN, a lone surrogate) stays text
+        record["entry"] = entry
+        return record
 
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db

@@ -4,7 +4,7 @@
      ├── InvalidInput (422)          the input itself is malformed
      │    ├── InvalidPin, PinMismatch, InvalidAuthority, ProvinceMismatch
      │    ├── InvalidDate ── DateInFuture, DateAfterRegistration
-     │    └── InvalidEntry ── InvalidText, LimitExceeded
+     │    └── InvalidEntry ── InvalidText, LimitExceeded ── LineTooLong
      ├── NotFound (404)              PersonNotFound, ActNotFound, EntryNotFound
      ├── Forbidden (403)             OutsideJurisdiction: the act is another province's
      ├── RuleViolation (409)         a rule of the law refuses the act
@@ -112,6 +112,11 @@ class InvalidText(InvalidEntry):
 class LimitExceeded(InvalidEntry):
     code = "limit-exceeded"
     title = "A value beyond the ledger's limits (length, count, nesting, size)"
+
+
+class LineTooLong(LimitExceeded):
+    code = "line-too-long"
+    title = "A line of the export is longer than the limit"
 
 
 class InvalidAuthority(InvalidInput):

@@ -7,6 +7,11 @@ lines cannot change the result. They come back in that order in batches, each ch
 saved in one transaction. Every line ends as accepted (recorded; without an approver:
 staged) / duplicate / rejected / conflict; a re-run after a crash finds what was saved as
 duplicates and goes on.
+
+An export is untrusted input, so what it can cost is bounded: a line longer than
+`Settings.import_max_line_bytes` is rejected (a CSV file holding one is unreadable) without
+ever being held whole; an upload may hold at most `max_inflated_bytes` once decompressed;
+the report holds each rejected line as its text only. Memory stays flat whatever the size.
 """
 
 from __future__ import annotations
@@ -21,14 +26,26 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from lifeledger.collector import rare_collections
 from lifeledger.commands import Recorder
 from lifeledger.domain.acts import Act, is_whole_number
+from lifeledger.domain.errors import InvalidEntry, LineTooLong
 from lifeledger.domain.jurisdiction import Provinces
-from lifeledger.importers.validation import Checked, Line, check_all, rejection, unpack_act
+from lifeledger.importers.scans import Scans
+from lifeledger.importers.validation import (
+    Checked,
+    Line,
+    Rejection,
+    check_all,
+    rejection,
+    unpack_act,
+)
 from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 STATUSES = ("accepted", "staged", "duplicate", "rejected", "conflict")
 """What becomes of a line: recorded (`accepted`) or, without an approver, `staged` for one."""
@@ -47,15 +64,15 @@ class ImportSummary:
 
 
 class Report:
-    """Rejected and conflicting lines with their reasons, one JSON object per line, so they can
-    be fixed and imported again (see `validation.rejection`)."""
+    """Where rejected and conflicting lines go with their reasons: written whole, one JSON
+    object per line, to `stream` (if any), so they can be fixed and imported again."""
 
-    def __init__(self, stream: IO[str] | None) -> None:
+    def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream
 
-    def write(self, record: dict[str, Any]) -> None:
+    def add(self, rejected: Rejection) -> None:
         if self.stream is not None:
-            self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.stream.write(rejected.to_json() + "\n")
 
 
 def import_files(
@@ -64,25 +81,35 @@ def import_files(
     *,
     approve_as: str | None = None,
     entered_by: str = "import",
-    report: IO[str] | None = None,
+    report: IO[str] | Report | None = None,
     progress: Progress | None = None,
     provinces: Provinces = frozenset(),
+    check_scans: bool = False,
+    max_inflated_bytes: int | None = None,
 ) -> ImportSummary:
     """Import register exports into the ledger: recorded at once when `approve_as` names the
-    approving user, else staged by `entered_by` for a second user's approval. A line of an
-    office outside `provinces` (empty: national) is rejected `outside-jurisdiction`."""
-    summary, out = ImportSummary(), Report(report)
+    approving user, else staged by `entered_by` for a second user's approval.
+
+    `provinces`: the importing user's (empty: national); a line of an office outside them is
+    rejected by the ledger (`outside-jurisdiction`) before anything is looked up.
+    `check_scans`: look for each line's scanned page beside its export and check its hash
+    (the CLI; never for an upload, see `scans`). `max_inflated_bytes`: the most an export may
+    hold once decompressed (`ExportTooLarge`)."""
+    summary = ImportSummary()
+    out = report if isinstance(report, Report) else Report(report)
+    scans = Scans.beside_exports(ledger.settings.database_url) if check_scans else Scans()
+    reader = _Reader(ledger.settings.import_max_line_bytes, max_inflated_bytes)
     with (
         tempfile.TemporaryDirectory(prefix="lifeledger-import-") as tmp,
         rare_collections(),
         ledger.importing(),
     ):
         staging = _SortedLines(Path(tmp) / "lines.db")
-        for chunk in check_all(_read_all(paths), ledger.settings.import_workers):
+        for chunk in check_all(reader.lines(paths), ledger.settings.import_workers, scans):
             summary.lines += len(chunk)
             for rejected in (c.rejected for c in chunk if c.rejected is not None):
                 summary.counts[REJECTED] += 1
-                out.write(rejected)
+                out.add(rejected)
             staging.add(chunk)
         total, done = staging.count(), 0
         for batch in staging.batches(ledger.settings.import_batch_size):
@@ -92,12 +119,16 @@ def import_files(
             ):
                 summary.counts[outcome.status] += 1
                 if outcome.error is not None and outcome.status in (REJECTED, CONFLICT):
-                    out.write(rejection(line, outcome.status, outcome.error, act.content))
+                    out.add(rejection(line, outcome.status, outcome.error, _json(act.content)))
             done += len(batch)
             if progress:
                 progress(done, total)
         staging.close()
     return summary
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _save(
@@ -152,49 +183,95 @@ UNREADABLE = (UnicodeDecodeError, OSError, EOFError, zlib.error, csv.Error)
 
 
 class UnreadableExport(ValueError):
-    """An export that cannot be read to its end, or whose CSV header is malformed: the import
-    stops before saving anything (every line is read and checked before the first is saved)."""
+    """An export that cannot be read to its end, whose CSV header is malformed or that holds a
+    CSV line longer than the limit: the import stops before saving anything (every line is
+    read and checked before the first is saved)."""
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
         self.path, self.reason = path, reason
 
 
-def _read_all(paths: list[Path]) -> Iterator[Line]:
-    for path in paths:
-        try:
-            if path.name.endswith(".csv") or path.name.endswith(".csv.gz"):
-                yield from _read_csv(path)
+class ExportTooLarge(ValueError):
+    """An export holding more than `limit` bytes once decompressed: the import stops before
+    saving anything."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(f"{path}: more than {limit} bytes once decompressed")
+        self.path, self.limit = path, limit
+
+
+Binary = gzip.GzipFile | io.BufferedReader
+SKIP = 1 << 16
+"""Characters read at a time while skipping the rest of a line that is too long."""
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Reads exports line by line, never holding more than about `max_line` bytes of a line,
+    nor reading more than `max_inflated` bytes of a file (when given)."""
+
+    max_line: int
+    max_inflated: int | None = None
+
+    def lines(self, paths: list[Path]) -> Iterator[Line]:
+        for path in paths:
+            try:
+                with self._open(path) as stream:
+                    if path.name.endswith(".csv") or path.name.endswith(".csv.gz"):
+                        yield from self._csv(path, stream)
+                    else:
+                        yield from self._jsonl(path, stream)
+            except UNREADABLE as error:
+                raise UnreadableExport(
+                    path, f"cannot be read as UTF-8 JSON Lines or CSV (gzip allowed): {error}"
+                ) from error
+
+    def _open(self, path: Path) -> IO[str]:
+        binary = _open_binary(path)
+        if self.max_inflated is not None:
+            binary = io.BufferedReader(_Counted(binary, path, self.max_inflated), SKIP)
+        return io.TextIOWrapper(binary, encoding="utf-8-sig")
+
+    def _physical(self, stream: IO[str]) -> Iterator[str | None]:
+        """Each line of `stream` with its end, or None for a line longer than `max_line`
+        bytes, of which no more than that is read at once (the rest is skipped in pieces)."""
+        limit, readline = self.max_line, stream.readline
+        surely_within = limit // 4  # characters: at most 4 bytes each
+        while line := readline(limit + 1):
+            if len(line) <= surely_within:
+                yield line
+                continue
+            ended = line[-1] == "\n"
+            length = len(line) - ended
+            if length > limit or len(line.encode()) - ended > limit:
+                while not ended and (piece := stream.readline(SKIP)):
+                    ended = piece[-1] == "\n"
+                yield None
             else:
-                yield from _read_jsonl(path)
-        except UNREADABLE as error:
-            raise UnreadableExport(
-                path, f"cannot be read as UTF-8 JSON Lines or CSV (gzip allowed): {error}"
-            ) from error
+                yield line
 
-
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")
-
-
-def _read_jsonl(path: Path) -> Iterator[Line]:
-    """One line per entry; a byte order mark at a line's start is dropped too (files written
-    with one and joined end to end carry it inside)."""
-    with _open_text(path) as stream:
-        for number, text in enumerate(stream, start=1):
-            if entry := text.strip().lstrip("\ufeff"):
+    def _jsonl(self, path: Path, stream: IO[str]) -> Iterator[Line]:
+        """One line per entry; a byte order mark at a line's start is dropped too (files
+        written with one and joined end to end carry it inside)."""
+        for number, text in enumerate(self._physical(stream), start=1):
+            if text is None:
+                too_long = LineTooLong(
+                    f"line {number}: longer than {self.max_line} bytes; not read",
+                    limit=self.max_line,
+                )
+                yield Line(str(path), number, "", too_long)
+            elif entry := text.strip().lstrip("\ufeff"):
                 yield Line(str(path), number, entry)
 
-
-def _read_csv(path: Path) -> Iterator[Line]:
-    """CSV with dotted column names (`child.pin`, `spouses.0.pin`): one nested entry per row.
-    A header that names a column twice, or a column and another inside it (`child` and
-    `child.pin`), makes the file unreadable; a row with more values than the header has
-    columns is rejected (a comma left unquoted shifts its values)."""
-    with _open_text(path) as stream:
-        reader = csv.DictReader(stream)
+    def _csv(self, path: Path, stream: IO[str]) -> Iterator[Line]:
+        """CSV with dotted column names (`child.pin`, `spouses.0.pin`): one nested entry per
+        row. A header that names a column twice, or a column and another inside it (`child`
+        and `child.pin`), makes the file unreadable, and so does a line longer than
+        `max_line` (a row cannot be skipped safely: a quote may open a value over several
+        lines); a row with more values than the header has columns is rejected (a comma
+        left unquoted shifts its values)."""
+        reader = csv.DictReader(self._csv_lines(path, stream))
         columns = list(reader.fieldnames or [])
         _check_header(path, columns)
         for number, row in enumerate(reader, start=2):
@@ -207,8 +284,42 @@ def _read_csv(path: Path) -> Iterator[Line]:
             problem = None
             if extra:
                 values = len(columns) + len(extra)
-                problem = f"line {number}: {values} values for {len(columns)} columns"
+                problem = InvalidEntry(f"line {number}: {values} values for {len(columns)} columns")
             yield Line(str(path), number, text, problem)
+
+    def _csv_lines(self, path: Path, stream: IO[str]) -> Iterator[str]:
+        for number, text in enumerate(self._physical(stream), start=1):
+            if text is None:
+                raise UnreadableExport(path, f"line {number} is longer than {self.max_line} bytes")
+            yield text
+
+
+def _open_binary(path: Path) -> Binary:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+class _Counted(io.RawIOBase):
+    """A binary stream that gives at most `limit` bytes of `inner`: reading beyond raises
+    `ExportTooLarge` (a small gzip may inflate to anything)."""
+
+    def __init__(self, inner: Binary, path: Path, limit: int) -> None:
+        self.inner, self.path, self.limit, self.count = inner, path, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        read = self.inner.readinto(buffer)
+        self.count += read
+        if self.count > self.limit:
+            raise ExportTooLarge(self.path, self.limit)
+        return read
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
 
 
 def _check_header(path: Path, columns: list[str]) -> None:

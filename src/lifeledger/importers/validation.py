@@ -2,16 +2,16 @@
 (`parse_act`), then packed for the import's sort stage, or turned into the report's record of
 why it was rejected.
 
-Checking is a third of an import's work and needs nothing but the line, so a file of `CHUNK`
-lines or more is checked by worker processes (`Settings.import_workers` of them, each running
-`work`) while the importing process reads the file and stores what they send back: chunks of
-lines go to the workers in turn and their results are taken in the same order, so what comes
-out is what checking in the importing process gives, line for line.
+Checking is a third of an import's work and needs nothing but the line, so a file of more
+than a chunk (`CHUNK` lines or `CHUNK_TEXT` characters) is checked by worker processes
+(`Settings.import_workers` of them, each running `work`) while the importing process reads
+the file and stores what they send back: chunks of lines go to the workers in turn and their
+results are taken in the same order, so what comes out is what checking in the importing
+process gives, line for line.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import logging
@@ -25,108 +25,137 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import lifeledger
 from lifeledger.collector import rare_collections
 from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
 from lifeledger.domain.dates import PartialDate
-from lifeledger.domain.errors import InvalidEntry, LedgerError
+from lifeledger.domain.errors import InvalidEntry, InvalidInput, LedgerError
 from lifeledger.domain.pin import Pin
+from lifeledger.importers.scans import Scans
 from lifeledger.jsontext import loads
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1000
 """Lines sent to a worker at a time; a file with fewer is checked by the importing process."""
+CHUNK_TEXT = 8 << 20
+"""Characters of line text that also end a chunk, so that a chunk of long lines stays small
+(lines are at most `Settings.import_max_line_bytes` long)."""
 
 
 @dataclass(frozen=True)
 class Line:
     """A line of an export (a CSV row as JSON text); `problem`: why the reader already knows
-    it must be rejected."""
+    it must be rejected (the text is then JSON, or empty when the reader did not keep it)."""
 
     path: str
     number: int
     text: str
-    problem: str | None = None
+    problem: InvalidInput | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """The report's record of a line that was rejected or conflicts: enough to fix it and
+    import it again. `entry` is JSON text: the entry as the line gave it (a JSON string when
+    the line is not JSON, null when it was too long to keep), held as text so that a report
+    of many lines costs no more than their text."""
+
+    status: str
+    path: str
+    line: int
+    code: str
+    reason: str
+    field: str | None
+    entry: str
+
+    def to_json(self) -> str:
+        """The record as one line of JSON text (the CLI's `--report` file)."""
+        head = {
+            "status": self.status,
+            "path": self.path,
+            "line": self.line,
+            "code": self.code,
+            "reason": self.reason,
+            "field": self.field,
+        }
+        return json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": ' + self.entry + "}"
 
 
 @dataclass(frozen=True)
 class Checked:
     """A line checked: its act's sort key and packed act (see `pack_act`), or, when it is
-    rejected, the report's record of why (`rejection`)."""
+    rejected, the report's record of why."""
 
     path: str
     number: int
     key: str = ""
     packed: bytes = b""
-    rejected: dict[str, Any] | None = None
+    rejected: Rejection | None = None
 
 
-def rejection(line: Line, status: str, error: LedgerError, entry: Any = None) -> dict[str, Any]:
-    """The report's record of a line that was rejected or conflicts: enough to fix it and
-    import it again."""
-    return {
-        "status": status,
-        "path": line.path,
-        "line": line.number,
-        "code": error.code,
-        "reason": error.message,
-        "field": error.facts.get("field"),
-        "entry": entry if entry is not None else line.text,
-    }
+def rejection(line: Line, status: str, error: LedgerError, entry: str = "null") -> Rejection:
+    """The record of a line that was rejected or conflicts; `entry` as JSON text."""
+    field = error.facts.get("field")
+    return Rejection(
+        status, line.path, line.number, error.code, error.message, field and str(field), entry
+    )
 
 
-def check(line: Line) -> Checked:
+def check(line: Line, scans: Scans = Scans()) -> Checked:
+    """The line parsed into an act, or why it is rejected; `scans`: what may be done with
+    the scanned page it names (by default, nothing)."""
+    if line.problem is not None:
+        return _rejected(line, line.problem, line.text or "null")
     try:
         raw = loads(line.text)
     except json.JSONDecodeError as error:
         invalid = InvalidEntry(f"line {line.number}: not JSON: {error.msg}")
-        return Checked(line.path, line.number, rejected=rejection(line, "rejected", invalid))
+        return _rejected(line, invalid, json.dumps(line.text, ensure_ascii=False))
     try:
-        if line.problem is not None:
-            raise InvalidEntry(line.problem)
         act = parse_act(raw)
-        _check_scan(act, Path(line.path).parent)
+        scans.check(act.get("source.scan"), line.path)
     except LedgerError as error:
-        entry = raw if isinstance(raw, dict) else None  # its text: Infinity is no JSON value
-        return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, entry))
+        # An entry that is no object (a bare `Infinity`) is reported as its text, a string.
+        entry = line.text if isinstance(raw, dict) else json.dumps(line.text, ensure_ascii=False)
+        return _rejected(line, error, entry)
     key = "|".join(str(part) for part in act.sort_key())
     return Checked(line.path, line.number, key, pack_act(act))
 
 
-def _check_scan(act: Act, base: Path) -> None:
-    """When the scanned page is at hand, its hash must match the one the entry gives."""
-    scan = act.get("source.scan")
-    if not isinstance(scan, dict) or not scan.get("path") or not scan.get("sha256"):
-        return
-    path = base / str(scan["path"])
-    if path.is_file():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != str(scan["sha256"]).lower():
-            raise InvalidEntry(
-                f"source.scan: {scan['path']} has sha256 {digest}, not {scan['sha256']}",
-                field="source.scan.sha256",
-            )
+def _rejected(line: Line, error: LedgerError, entry: str) -> Checked:
+    return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, entry))
 
 
-def check_all(lines: Iterable[Line], workers: int) -> Iterator[list[Checked]]:
+def check_all(
+    lines: Iterable[Line], workers: int, scans: Scans = Scans()
+) -> Iterator[list[Checked]]:
     """Every line checked, in chunks, in the order of `lines`: by `workers` processes when
     the lines fill a chunk, else here."""
     chunks = _chunks(lines)
     first = next(chunks, [])
-    pool = _Workers.start(workers) if len(first) == CHUNK else None
+    full = len(first) == CHUNK or sum(len(line.text) for line in first) >= CHUNK_TEXT
+    pool = _Workers.start(workers) if full else None
     if pool is None:
         for chunk in itertools.chain([first], chunks):
-            yield [check(line) for line in chunk]
+            yield [check(line, scans) for line in chunk]
         return
-    yield from pool.check(itertools.chain([first], chunks))
+    yield from pool.check(itertools.chain([first], chunks), scans)
 
 
 def _chunks(lines: Iterable[Line]) -> Iterator[list[Line]]:
-    iterator = iter(lines)
-    while chunk := list(itertools.islice(iterator, CHUNK)):
+    """The lines in chunks of `CHUNK` lines, or fewer when their text reaches `CHUNK_TEXT`."""
+    chunk: list[Line] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line.text)
+        if len(chunk) == CHUNK or size >= CHUNK_TEXT:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
         yield chunk
 
 
@@ -168,8 +197,8 @@ class _Workers:
             return None
         return cls(processes) if processes else None
 
-    def check(self, chunks: Iterator[list[Line]]) -> Iterator[list[Checked]]:
-        feeder = threading.Thread(target=self._feed, args=(chunks,), daemon=True)
+    def check(self, chunks: Iterator[list[Line]], scans: Scans) -> Iterator[list[Checked]]:
+        feeder = threading.Thread(target=self._feed, args=(chunks, scans), daemon=True)
         feeder.start()
         try:
             while (process := self.sent.get()) is not None:
@@ -186,11 +215,11 @@ class _Workers:
                 process.wait()
             feeder.join()
 
-    def _feed(self, chunks: Iterator[list[Line]]) -> None:
+    def _feed(self, chunks: Iterator[list[Line]], scans: Scans) -> None:
         try:
             for process, chunk in zip(itertools.cycle(self.processes), chunks):
                 assert process.stdin is not None
-                pickle.dump(chunk, process.stdin, pickle.HIGHEST_PROTOCOL)
+                pickle.dump((scans, chunk), process.stdin, pickle.HIGHEST_PROTOCOL)
                 process.stdin.flush()
                 self.sent.put(process)
         except BrokenPipeError:
@@ -203,14 +232,16 @@ class _Workers:
 
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
-    """A worker: check each chunk of lines read from `source`, write the results to `sink`."""
+    """A worker: check each chunk of lines read from `source` (with the import's `Scans`),
+    write the results to `sink`."""
     with rare_collections():
         while True:
             try:
-                chunk = pickle.load(source)
+                scans, chunk = pickle.load(source)
             except EOFError:
                 return
-            pickle.dump([check(line) for line in chunk], sink, pickle.HIGHEST_PROTOCOL)
+            results = [check(line, scans) for line in chunk]
+            pickle.dump(results, sink, pickle.HIGHEST_PROTOCOL)
             sink.flush()
 
 

@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from lifeledger.api.answers import answer_once, fingerprint
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, IdempotencyKey, Importer, authorize
-from lifeledger.api.imports import inspect, run_import, suffix_for
+from lifeledger.api.imports import run_import, suffix_for
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.common import Code, UserName, problems
 from lifeledger.api.schemas.out import ImportOut
@@ -130,7 +130,11 @@ async def import_export(
     ] = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Import a register export: each line ends accepted, duplicate, rejected or conflict."""
+    """Import a register export: each line ends accepted, duplicate, rejected or conflict (a
+    line registered by an office outside the caller's provinces: rejected,
+    `outside-jurisdiction`). The export may hold at most `LIFELEDGER_IMPORT_MAX_INFLATED_BYTES`
+    once decompressed (413), a line at most `LIFELEDGER_IMPORT_MAX_LINE_BYTES` (rejected,
+    `line-too-long`); a scan a line names is recorded as stated, never opened."""
     if approve_as is not None:
         authorize(user, Permission.APPROVE)
         if approve_as != user.name:
@@ -168,7 +172,6 @@ def _import(
     approve_as: str | None,
     entered_by: str,
 ) -> JSONResponse:
-    inspect(path, user)
     request = {"sha256": digest, "approve_as": approve_as, "entered_by": entered_by}
     return answer_once(
         context,
