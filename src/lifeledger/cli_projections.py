@@ -58,6 +58,7 @@ def rebuild(
         done = projections.runner.rebuild(
             [name] if name else [], progress=lambda n: bar.update(task, completed=n)
         )
+        bar.update(task, completed=total)  # caught up (a follower may have applied some)
         pending = documents.status(projections.db)["pending"]
         task = bar.add_task("person documents", total=pending)
         while projections.runner.idle_work():

@@ -61,23 +61,24 @@ def run_import(
     user: Principal,
     path: Path,
     filename: str | None,
-    approve_as: str | None,
-    entered_by: str,
+    typed_by: str | None,
 ) -> Answer:
-    """Import the file (staged, or recorded at once when approved) and keep its result."""
+    """Stage the file's lines for a second user's approval and keep the import's result. The
+    user who stages them is the one authenticated, whatever the lines say (a typist's name
+    is kept beside it, for information)."""
     import_id = uuid.uuid4().hex
-    context.imports.start(import_id, user.name, filename, approve_as, entered_by)
+    context.imports.start(import_id, user.name, filename, None, typed_by)
     report = KeptReport(filename)
     try:
         summary = import_files(
             context.ledger,
             [path],
-            approve_as=approve_as,
-            # The user who stages the lines is the one authenticated, whatever they say.
-            entered_by=entered_by if approve_as else user.name,
+            entered_by=user.name,
             report=report,
             provinces=user.provinces,
             max_inflated_bytes=context.settings.import_max_inflated_bytes,
+            batch_id=import_id,
+            typed_by=typed_by,
         )
     except UnreadableExport as error:  # not UTF-8 text, a broken gzip, a malformed CSV header
         context.imports.finish(import_id, "failed", {}, [])
@@ -97,7 +98,9 @@ def run_import(
     # The ledger's position once the import is written: a read with this `min_position`
     # sees every line it recorded or staged.
     position = context.ledger.position()
-    context.imports.finish(import_id, "done", summary.as_dict(), report.records, position)
+    context.imports.finish(
+        import_id, "done", summary.as_dict(), report.records, position, summary.provinces
+    )
     report.records.clear()  # let them go before they are read back for the answer
     for status, count in summary.counts.items():
         if count:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -53,6 +54,7 @@ def setup(db: ViewDatabase) -> None:
             "started_at TEXT NOT NULL, finished_at TEXT, position BIGINT)"
         )
         _add_column(tx, "api_import", "position", "BIGINT")  # tables made before it was kept
+        _add_column(tx, "api_import", "provinces", "TEXT")  # likewise (NULL: not known)
 
 
 def _add_column(tx: Tx, table: str, column: str, sql_type: str) -> None:
@@ -356,7 +358,7 @@ class ImportLog:
         user: str,
         filename: str | None,
         approve_as: str | None,
-        entered_by: str,
+        entered_by: str | None,
     ) -> None:
         with self.db.transaction(lock=True) as tx:
             tx.execute(
@@ -372,18 +374,21 @@ class ImportLog:
         counts: dict[str, int],
         report: list[dict[str, Any]],
         position: int | None = None,
+        provinces: Iterable[str] = (),
     ) -> None:
-        """Keep the import's result; `position` is the ledger's once it was written."""
+        """Keep the import's result; `position` is the ledger's once it was written,
+        `provinces` those of the offices its lines name (who else may read it)."""
         with self.db.transaction(lock=True) as tx:
             tx.execute(
                 "UPDATE api_import SET status = %s, counts = %s, report = %s, finished_at = %s, "
-                "position = %s WHERE import_id = %s",
+                "position = %s, provinces = %s WHERE import_id = %s",
                 (
                     status,
                     _dumps(counts),
                     _dumps(report[: self.REPORT_LIMIT]),
                     now(),
                     position,
+                    ",".join(sorted(provinces)),
                     import_id,
                 ),
             )
@@ -404,6 +409,7 @@ class ImportLog:
             "started_at": row["started_at"],
             "finished_at": row["finished_at"],
             "position": row["position"],
+            "provinces": row["provinces"].split(",") if row["provinces"] else None,
         }
 
 

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 STATUSES = ("accepted", "staged", "duplicate", "rejected", "conflict")
+UNREAD = "?"
+"""The province of a line that could not be read as an act: any, as far as anyone knows."""
 """What becomes of a line: recorded (`accepted`) or, without an approver, `staged` for one."""
 Progress = Callable[[int, int], None]
 
@@ -58,6 +60,8 @@ class ImportSummary:
 
     lines: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    provinces: set[str] = field(default_factory=set)
+    """The provinces of the offices its lines name (`UNREAD`: a line that was no act)."""
 
     def as_dict(self) -> dict[str, int]:
         return {"lines": self.lines, **self.counts}
@@ -86,6 +90,8 @@ def import_files(
     provinces: Provinces = frozenset(),
     check_scans: bool = False,
     max_inflated_bytes: int | None = None,
+    batch_id: str | None = None,
+    typed_by: str | None = None,
 ) -> ImportSummary:
     """Import register exports into the ledger: recorded at once when `approve_as` names the
     approving user, else staged by `entered_by` for a second user's approval.
@@ -94,7 +100,9 @@ def import_files(
     rejected by the ledger (`outside-jurisdiction`) before anything is looked up.
     `check_scans`: look for each line's scanned page beside its export and check its hash
     (the CLI; never for an upload, see `scans`). `max_inflated_bytes`: the most an export may
-    hold once decompressed (`ExportTooLarge`)."""
+    hold once decompressed (`ExportTooLarge`). `batch_id`: the import its staged entries
+    come from (their `import_id`); `typed_by`: the typist of lines that name none (kept with
+    the entry as information: who typed a line is not part of the act)."""
     summary = ImportSummary()
     out = report if isinstance(report, Report) else Report(report)
     scans = Scans.beside_exports(ledger.settings.database_url) if check_scans else Scans()
@@ -109,14 +117,17 @@ def import_files(
             summary.lines += len(chunk)
             for rejected in (c.rejected for c in chunk if c.rejected is not None):
                 summary.counts[REJECTED] += 1
+                summary.provinces.add(UNREAD)
                 out.add(rejected)
             staging.add(chunk)
         total, done = staging.count(), 0
         for batch in staging.batches(ledger.settings.import_batch_size):
             acts = [act for act, _ in batch]
-            for (act, line), outcome in zip(
-                batch, _save(ledger, acts, approve_as, entered_by, provinces), strict=True
-            ):
+            summary.provinces.update(act.reference.province for act in acts)
+            for act in acts if typed_by else ():
+                act.content.setdefault("entered_by", typed_by)
+            saved = _save(ledger, acts, approve_as, entered_by, provinces, batch_id=batch_id)
+            for (act, line), outcome in zip(batch, saved, strict=True):
                 summary.counts[outcome.status] += 1
                 if outcome.error is not None and outcome.status in (REJECTED, CONFLICT):
                     out.add(rejection(line, outcome.status, outcome.error, _json(act.content)))
@@ -137,9 +148,11 @@ def _save(
     approve_as: str | None,
     entered_by: str,
     provinces: Provinces,
+    batch_id: str | None,
 ) -> list[Outcome]:
     if approve_as is None:
-        return ledger.stage_many(acts, Recorder(entered_by, "operator", provinces=provinces))
+        stager = Recorder(entered_by, "operator", provinces=provinces)
+        return ledger.stage_many(acts, stager, batch_id)
     recorder = Recorder(
         approve_as,
         role="approver",

@@ -148,14 +148,21 @@ def statistics(
 
 
 def entries(
-    tx: Tx, status: str, limit: int, after: int, provinces: frozenset[str] = frozenset()
+    tx: Tx,
+    status: str,
+    limit: int,
+    after: int,
+    provinces: frozenset[str] = frozenset(),
+    batch: str | None = None,
 ) -> list[dict[str, Any]]:
     """Staged entries with this status, in ledger order after position `after` (a page ends
     at its last entry's position: pass it as the next `after`), of offices in `provinces`
-    (empty: all)."""
+    (empty: all), of one import (`batch`) or all."""
     if status not in ENTRY_STATUSES:
         raise ValueError(f"status must be one of {', '.join(ENTRY_STATUSES)}, not {status!r}")
     where, params = "status = %s AND position > %s", [status, after]
+    if batch is not None:
+        where, params = f"{where} AND batch = %s", [*params, batch]
     if provinces:
         condition, values = tx.any_of("substr(authority, 1, 3)", sorted(provinces))
         where, params = f"{where} AND {condition}", [*params, *values]
@@ -170,3 +177,20 @@ def entries(
         }
         for row in rows
     ]
+
+
+def entries_of_import(tx: Tx, batch: str) -> dict[str, int]:
+    """How many of an import's staged entries are pending, approved, rejected, in conflict."""
+    rows = tx.rows(
+        "SELECT status, count(*) AS n FROM ll_entry WHERE batch = %s GROUP BY status", (batch,)
+    )
+    return {**dict.fromkeys(ENTRY_STATUSES, 0), **{r["status"]: int(r["n"]) for r in rows}}
+
+
+def pending_entry_ids(tx: Tx, batch: str, provinces: frozenset[str]) -> list[str]:
+    """The ids of an import's pending entries, of offices in `provinces` (empty: all)."""
+    where, params = "batch = %s AND status = 'pending'", [batch]
+    if provinces:
+        condition, values = tx.any_of("substr(authority, 1, 3)", sorted(provinces))
+        where, params = f"{where} AND {condition}", [*params, *values]
+    return [r["entry_id"] for r in tx.rows(f"SELECT entry_id FROM ll_entry WHERE {where}", params)]

@@ -153,13 +153,25 @@ class Queries:
         limit: int = 50,
         after: int | None = 0,
         provinces: frozenset[str] = frozenset(),
+        import_id: str | None = None,
     ) -> Read:
         """Staged entries with this status (pending|conflict|approved|rejected) in ledger order,
-        after position `after`, of offices in `provinces` (empty: all): a list; the next page
-        is after the last one's position."""
+        after position `after`, of offices in `provinces` (empty: all), of one import or all:
+        a list; the next page is after the last one's position."""
         with self.db.transaction() as tx:
-            found = lookups.entries(tx, status, limit, after or 0, provinces)
+            found = lookups.entries(tx, status, limit, after or 0, provinces, import_id)
             return Read(found, self._position(tx))
+
+    def pending_entry_ids(self, import_id: str, provinces: frozenset[str]) -> Read:
+        """The ids of an import's pending entries, of offices in `provinces` (empty: all)."""
+        with self.db.transaction() as tx:
+            found = lookups.pending_entry_ids(tx, import_id, provinces)
+            return Read(found, self._position(tx))
+
+    def entries_of_import(self, import_id: str) -> Read:
+        """How many of an import's staged entries are in each state now."""
+        with self.db.transaction() as tx:
+            return Read(lookups.entries_of_import(tx, import_id), self._position(tx))
 
     def _corrections_of(
         self,

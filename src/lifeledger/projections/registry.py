@@ -72,6 +72,7 @@ DDL = (
         act_id TEXT, reason TEXT, staged_at TEXT NOT NULL, position BIGINT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS ll_entry_status ON ll_entry (status, position)",
     "CREATE INDEX IF NOT EXISTS ll_entry_book ON ll_entry (authority, book)",
+    "CREATE INDEX IF NOT EXISTS ll_entry_batch ON ll_entry (batch, status)",
     """CREATE TABLE IF NOT EXISTS ll_person (
         pin TEXT PRIMARY KEY, full_name TEXT, name_folded TEXT, family_name TEXT,
         given_name TEXT, sex TEXT, birth_date TEXT, birth_year BIGINT, province TEXT,

@@ -42,12 +42,15 @@ def list_entries(
     status: Literal["pending", "conflict", "approved", "rejected"] = "pending",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Position cursor")] = None,
+    import_id: Annotated[
+        str | None, Query(pattern=r"^[0-9a-f]{32}$", description="Only this import's entries")
+    ] = None,
     min_position: MinPosition = None,
 ) -> JSONResponse:
     """Staged entries by status (pending or in the conflict queue), oldest first, of the
     offices in the user's provinces."""
     context.await_position(min_position)
-    read = context.projections.entries(status, limit, after, user.provinces)
+    read = context.projections.entries(status, limit, after, user.provinces, import_id)
     entries = [_as_seen_by(user, entry) for entry in read.data or []]
     next_after = entries[-1]["position"] if len(entries) == limit else None
     return read_response({"entries": entries, "next_after": next_after}, read.position)

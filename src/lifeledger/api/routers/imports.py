@@ -1,10 +1,11 @@
-"""Importing register exports over HTTP, and reading what became of an import.
+"""Importing register exports over HTTP, reading what became of an import, and approving it.
 
 `POST /v1/imports` takes the export as a multipart upload (field `file`) or as the raw
-body (`application/x-ndjson`, `text/csv`, `application/gzip`). Without `approve_as` the
-lines are staged for a second user's approval; with it (the caller's own name, and the
-caller an approver) they are recorded at once. The import runs within the request; its
-result is kept and can be read again at `GET /v1/imports/{id}`."""
+body (`application/x-ndjson`, `text/csv`, `application/gzip`); its lines are staged by the
+caller for a second user's approval (four-eyes: nothing is recorded by one user over HTTP).
+The import runs within the request; its result is kept and can be read again at
+`GET /v1/imports/{id}` by the caller, or by an approver or auditor whose provinces cover
+every line. `POST /v1/imports/{id}/approve` approves its pending entries at once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 import anyio
 from fastapi import APIRouter, Query, Request
@@ -20,14 +22,18 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from lifeledger.api.answers import answer_once, fingerprint
+from lifeledger.api.answers import Answer, answer_once, fingerprint
 from lifeledger.api.context import ApiContext
-from lifeledger.api.deps import Context, CurrentUser, IdempotencyKey, Importer, authorize
+from lifeledger.api.deps import Approver, Context, CurrentUser, IdempotencyKey, Importer
 from lifeledger.api.imports import run_import, suffix_for
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.schemas.common import Code, UserName, problems
-from lifeledger.api.schemas.out import ImportOut
+from lifeledger.api.records import ImportLog
+from lifeledger.api.schemas.common import Code, problems
+from lifeledger.api.schemas.out import ImportApprovalOut, ImportOut
 from lifeledger.auth import Permission, Principal
+from lifeledger.domain.jurisdiction import undisclosed
+from lifeledger.importers.register import UNREAD
+from lifeledger.ledger import ACCEPTED, CONFLICT, Outcome
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -122,11 +128,9 @@ async def import_export(
     request: Request,
     context: Context,
     user: Importer,
-    approve_as: Annotated[
-        UserName | None, Query(description="Record at once, approved by this user (the caller)")
-    ] = None,
     entered_by: Annotated[
-        Code | None, Query(description="Data-entry user of lines without `entered_by`")
+        Code | None,
+        Query(description="Typist of lines without `entered_by` (kept for information)"),
     ] = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -134,17 +138,17 @@ async def import_export(
     line registered by an office outside the caller's provinces: rejected,
     `outside-jurisdiction`). The export may hold at most `LIFELEDGER_IMPORT_MAX_INFLATED_BYTES`
     once decompressed (413), a line at most `LIFELEDGER_IMPORT_MAX_LINE_BYTES` (rejected,
-    `line-too-long`); a scan a line names is recorded as stated, never opened."""
-    if approve_as is not None:
-        authorize(user, Permission.APPROVE)
-        if approve_as != user.name:
-            raise ApiProblem(
-                403,
-                "forbidden",
-                "An approver approves as themself",
-                f"approve_as: {user.name} may not approve as {approve_as}",
-                field="approve_as",
-            )
+    `line-too-long`); a scan a line names is recorded as stated, never opened. Lines are
+    staged by the caller; another user approves them (`POST /v1/imports/{id}/approve`)."""
+    if "approve_as" in request.query_params:
+        raise ApiProblem(
+            422,
+            "invalid-request",
+            "Invalid request",
+            "approve_as: an export sent over HTTP is staged by its sender and approved by "
+            "another user (POST /v1/imports/{id}/approve)",
+            field="approve_as",
+        )
     with tempfile.TemporaryDirectory(prefix="lifeledger-upload-") as folder:
         path, filename, digest = await receive(
             request, Path(folder), context.settings.import_max_bytes
@@ -157,8 +161,7 @@ async def import_export(
             path,
             filename,
             digest,
-            approve_as,
-            entered_by or user.name,
+            entered_by,
         )
 
 
@@ -169,29 +172,90 @@ def _import(
     path: Path,
     filename: str | None,
     digest: str,
-    approve_as: str | None,
-    entered_by: str,
+    typed_by: str | None,
 ) -> JSONResponse:
-    request = {"sha256": digest, "approve_as": approve_as, "entered_by": entered_by}
+    request = {"sha256": digest, "entered_by": typed_by}
     return answer_once(
         context,
         user,
         key,
         fingerprint("imports", request),
-        lambda: run_import(context, user, path, filename, approve_as, entered_by),
+        lambda: run_import(context, user, path, filename, typed_by),
     )
 
 
+ImportId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")]
+
+
 @router.get("/{import_id}", response_model=ImportOut, responses=problems(401, 403, 404, 422))
-def read_import(
-    import_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")],
-    context: Context,
-    user: CurrentUser,
-) -> JSONResponse:
-    """The result of an import: its counts and the rejected lines with their reasons."""
+def read_import(import_id: ImportId, context: Context, user: CurrentUser) -> JSONResponse:
+    """The result of an import: its counts, the rejected lines with their reasons, and what
+    became of its staged entries so far."""
+    found = _visible_import(context, user, import_id)
+    entries = context.projections.entries_of_import(import_id).data
+    return JSONResponse({**found, "entries": entries})
+
+
+def _visible_import(context: ApiContext, user: Principal, import_id: str) -> dict[str, Any]:
+    """The import, if the user may read it: the user who sent it, or a user who reads
+    entries in every province its lines name. Any other answers as a missing one."""
     found = context.imports.get(import_id)
+    named = set(found["provinces"] or (UNREAD,)) if found else set()
+    if found is not None and found["user"] != user.name:
+        within = user.national or (UNREAD not in named and named <= user.provinces)
+        if not (user.may(Permission.READ_ENTRIES) and within):
+            found = None
     if found is None:
         raise ApiProblem(404, "import-not-found", "Import not found", f"no import {import_id}")
-    if found["user"] != user.name:
-        authorize(user, Permission.READ_ENTRIES)
-    return JSONResponse(found)
+    return found
+
+
+@router.post(
+    "/{import_id}/approve",
+    response_model=ImportApprovalOut,
+    responses=problems(401, 403, 404, 409, 422, 503, refusals=("idempotency-key-reused",)),
+)
+def approve_import(
+    import_id: ImportId, context: Context, user: Approver, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Approve an import's pending entries (those of the approver's provinces) at once, in
+    the order the rules are applied: each becomes an act or goes to the conflict queue; one
+    this approver may not approve (they staged it) is left pending, with the reason."""
+    found = _visible_import(context, user, import_id)
+
+    def approve() -> Answer:
+        context.await_position(found["position"])
+        pending = context.projections.pending_entry_ids(import_id, user.provinces)
+        ids = [UUID(entry) for entry in pending.data]
+        outcomes = context.ledger.approve_many(ids, user.name, user.provinces)
+        return Answer(200, _approval(context, user, import_id, ids, outcomes))
+
+    return answer_once(context, user, key, fingerprint("approve-import", import_id), approve)
+
+
+def _approval(
+    context: ApiContext,
+    user: Principal,
+    import_id: str,
+    ids: list[UUID],
+    outcomes: list[Outcome],
+) -> dict[str, Any]:
+    counts = {"entries": len(ids), "approved": 0, "conflict": 0, "refused": 0}
+    report: list[dict[str, Any]] = []
+    for entry, outcome in zip(ids, outcomes, strict=True):
+        status = {ACCEPTED: "approved", CONFLICT: "conflict"}.get(outcome.status, "refused")
+        counts[status] += 1
+        if outcome.error is not None and len(report) < ImportLog.REPORT_LIMIT:
+            shown = undisclosed(outcome.error, user.provinces, ())
+            report.append(
+                {
+                    "entry_id": str(entry),
+                    "reference": outcome.reference,
+                    "status": status,
+                    "code": shown.code,
+                    "reason": shown.message,
+                }
+            )
+    context.metrics.writes.labels("approval", "approved").inc(counts["approved"])
+    position = max((o.position or 0 for o in outcomes), default=0) or context.ledger.position()
+    return {"import_id": import_id, "counts": counts, "report": report, "position": position}

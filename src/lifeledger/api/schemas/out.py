@@ -139,6 +139,15 @@ class ImportCounts(Out):
     conflict: int = 0
 
 
+class EntryCounts(Out):
+    """An import's staged entries by what became of them."""
+
+    pending: int = 0
+    approved: int = 0
+    rejected: int = 0
+    conflict: int = 0
+
+
 class ImportOut(Out):
     id: str
     status: Literal["running", "done", "failed"]
@@ -155,6 +164,27 @@ class ImportOut(Out):
         description="The ledger's position once the import was written (reads with this "
         "`min_position` see its lines); none while it runs or when it failed",
     )
+    provinces: list[str] | None = Field(
+        None,
+        description="The provinces of the offices its lines name (`?`: a line that was no "
+        "act); null for imports kept before they were recorded",
+    )
+    entries: EntryCounts | None = Field(
+        None, description="What became of its staged entries so far (when read again)"
+    )
+
+
+class ImportApprovalOut(Out):
+    """What became of an import's pending entries when an approver approved them."""
+
+    import_id: str
+    counts: dict[str, int] = Field(
+        description="`entries` (pending and within the approver's provinces), `approved`, "
+        "`conflict` (the rules refuse it now: in the conflict queue), `refused` (not this "
+        "approver's to approve: left pending)"
+    )
+    report: list[Document] = Field(description="Conflicts and refusals, each with its reason")
+    position: int
 
 
 class AccessOut(Out):
