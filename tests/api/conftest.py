@@ -35,6 +35,7 @@ USERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "national_officer": (("officer",), ()),
     "national_auditor": (("auditor",), ()),
     "everyone": (("officer", "approver", "auditor", "admin"), ()),
+    "national_approver": (("approver",), ()),
 }
 
 
@@ -163,3 +164,24 @@ def stage(caller: Caller, *entries: dict[str, Any]) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def import_recorded(
+    api: Api, sender: Caller | None = None, approver: Caller | None = None, **upload: Any
+) -> dict[str, Any]:
+    """An export staged by `sender` (national `everyone`) and its entries approved at once by
+    a second user (national `national_approver`): the import's result as if recorded at
+    once (`accepted` counts the approved lines; conflicts at approval join the report)."""
+    sent = (sender or api.everyone).post("/v1/imports", params={"entered_by": "op-07"}, **upload)
+    assert sent.status_code == 201, sent.text
+    result: dict[str, Any] = sent.json()
+    approved = (approver or api.national_approver).post(f"/v1/imports/{result['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    decided = approved.json()
+    counts = result["counts"]
+    counts["accepted"] += decided["counts"]["approved"]
+    counts["conflict"] += decided["counts"]["conflict"]
+    counts["staged"] -= decided["counts"]["approved"] + decided["counts"]["conflict"]
+    result["report"] += [{**line, "status": "conflict"} for line in decided["report"]]
+    result["position"] = max(result["position"] or 0, decided["position"])
+    return result

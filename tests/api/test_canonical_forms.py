@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
-from tests.api.conftest import Api, Caller, is_problem, post_act
+from tests.api.conftest import Api, import_recorded, is_problem, post_act
 from tests.builders import a_birth, a_death, a_divorce, a_marriage, a_person, a_pin
 
 from lifeledger.domain.dates import today
@@ -59,20 +59,14 @@ def hostile_pins(pin: str) -> list[str]:
     ]
 
 
-def import_lines(caller: Caller, *entries: dict[str, Any] | str) -> dict[str, Any]:
-    """Import the lines, recorded at once by `caller` (a national approver)."""
+def import_lines(api: Api, *entries: dict[str, Any] | str) -> dict[str, Any]:
+    """Import the lines, staged and approved at once by two national users."""
     text = "".join(
         (e if isinstance(e, str) else json.dumps(e, ensure_ascii=False)) + "\n" for e in entries
     )
-    response = caller.post(
-        "/v1/imports",
-        params={"approve_as": "everyone", "entered_by": "op-07"},
-        content=text.encode(),
-        headers={"Content-Type": "application/x-ndjson"},
+    return import_recorded(
+        api, content=text.encode(), headers={"Content-Type": "application/x-ndjson"}
     )
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 @contextmanager
@@ -90,7 +84,7 @@ def test_a_pin_in_any_digits_but_ascii_is_refused_on_every_line_body_path_and_qu
     hostile = hostile_pins(pin)
     assert len(hostile) > 1400
     with unchanged(api):
-        result = import_lines(api.everyone, *(a_birth(h, "1990-01-01", "F") for h in hostile))
+        result = import_lines(api, *(a_birth(h, "1990-01-01", "F") for h in hostile))
         assert result["counts"]["rejected"] == len(hostile), result["counts"]
         assert {(line["code"], line["field"]) for line in result["report"]} == {
             ("invalid-pin", "child.pin")
@@ -109,7 +103,7 @@ def test_a_pin_in_any_digits_but_ascii_is_refused_on_every_line_body_path_and_qu
 
 def test_the_pin_that_crashed_the_import_is_one_rejected_line(api: Api) -> None:
     good = a_birth(a_pin("M", 2024), "2024-01-07")
-    result = import_lines(api.everyone, a_birth("034³24007003", "2024-01-07", "F"), good)
+    result = import_lines(api, a_birth("034³24007003", "2024-01-07", "F"), good)
     assert result["counts"]["accepted"] == 1 and result["counts"]["rejected"] == 1
 
 
@@ -134,7 +128,7 @@ def test_a_required_field_of_only_spaces_is_a_rejected_line_not_a_lost_import(ap
         (a_death(a_pin("M", 1950), "2000-01-01"), "death.date"),
     ]
     good = a_birth(a_pin("M", 1991), "1991-01-01")
-    result = import_lines(api.everyone, *(blank(e, path) for e, path in blanks), good)
+    result = import_lines(api, *(blank(e, path) for e, path in blanks), good)
     assert result["counts"]["accepted"] == 1
     assert [(line["field"], line["reason"]) for line in result["report"]] == [
         (path, f"{path}: required field is missing") for _, path in blanks
@@ -153,7 +147,7 @@ def test_a_name_with_a_control_or_invisible_character_is_refused(api: Api) -> No
             problem = is_problem(post_act(api.officer, entry), 422)  # the schema says so
             assert problem["field"] == "child.full_name"
             lines.append(a_birth(a_pin("F", 1990), "1990-01-01", name=f"{char}{NAME}"))
-        result = import_lines(api.everyone, *lines)
+        result = import_lines(api, *lines)
         assert result["counts"]["rejected"] == len(INVISIBLE)
         assert {line["code"] for line in result["report"]} == {"invalid-text"}
 
@@ -169,7 +163,7 @@ def test_a_name_typed_decomposed_or_with_stray_spaces_is_the_same_act(api: Api) 
     spaced = a_birth(pin, "1995-05-05", name=NAME, number="9")
     spaced["child"]["full_name"] = "  Nguyễn\u00a0 Thu   Trang "
     line = {key: value for key, value in spaced.items() if value is not None}  # as the body
-    assert import_lines(api.everyone, line)["counts"]["duplicate"] == 1
+    assert import_lines(api, line)["counts"]["duplicate"] == 1
     api.settle()
     person = api.auditor.get(f"/v1/persons/{pin}")
     assert person.status_code == 200, person.text
@@ -190,7 +184,7 @@ def test_dates_after_today_or_after_the_registration_are_refused(api: Api) -> No
         dead = a_death(pin, "2099-12-30", registered_on="2020-01-01")
         problem = is_problem(post_act(api.officer, dead), 422, "date-after-registration")
         assert problem["field"] == "death.date"
-        result = import_lines(api.everyone, future, dead)
+        result = import_lines(api, future, dead)
         assert [line["code"] for line in result["report"]] == [
             "date-in-future",
             "date-after-registration",
@@ -233,12 +227,10 @@ def test_a_csv_column_numbered_in_other_digits_is_a_rejected_line(api: Api) -> N
     columns = ",spouses.0.pin,spouses.0.full_name,spouses.².pin,spouses.².full_name,occurred_on"
     row = f"marriage,034-XA-DONGHOA,01/2005,77,2005-06-01,{husband},An,{wife},Bích,2005-06-01"
     with unchanged(api):
-        response = api.everyone.post(
-            "/v1/imports",
-            params={"approve_as": "everyone", "entered_by": "op-07"},
+        result = import_recorded(
+            api,
             content=f"{header}{columns}\n{row}\n".encode(),
             headers={"Content-Type": "text/csv"},
         )
-        assert response.status_code == 201, response.text
-        (line,) = response.json()["report"]
+        (line,) = result["report"]
         assert line["field"] == "spouses"

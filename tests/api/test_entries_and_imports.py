@@ -6,7 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-from tests.api.conftest import Api, is_problem, jsonl, post_act, stage, staged_id
+from tests.api.conftest import Api, import_recorded, is_problem, jsonl, post_act, stage, staged_id
 from tests.builders import a_birth, a_marriage, a_pin
 
 from lifeledger.api import records
@@ -28,20 +28,21 @@ def test_multipart_import_stages_lines_and_can_be_read_again(api: Api) -> None:
     }
     assert result["status"] == "done" and result["filename"] == "export.jsonl"
     again = api.approver.get(f"/v1/imports/{result['id']}")
-    assert again.status_code == 200 and again.json() == result
+    assert again.status_code == 200
+    assert again.json() == {**result, "entries": {**again.json()["entries"], "pending": 2}}
     is_problem(api.approver.get("/v1/imports/" + "0" * 32), 404, "import-not-found")
 
 
-def test_raw_body_import_approved_at_once_records_acts(api: Api) -> None:
+def test_raw_body_import_staged_then_approved_records_acts(api: Api) -> None:
     pin = a_pin("F", 1960)
-    response = api.approver.post(
-        "/v1/imports",
-        params={"approve_as": "approver", "entered_by": "op-07"},
+    result = import_recorded(
+        api,
+        api.approver,
+        api.approver2,
         content=gzip.compress(jsonl(a_birth(pin, "1960-06-06"))),
         headers={"Content-Type": "application/gzip"},
     )
-    assert response.status_code == 201, response.text
-    assert response.json()["counts"]["accepted"] == 1
+    assert result["counts"]["accepted"] == 1
     api.settle()
     assert api.national_auditor.get(f"/v1/persons/{pin}").status_code == 200
 
@@ -54,12 +55,40 @@ def test_rejected_lines_are_reported_with_their_reason(api: Api) -> None:
     assert {line["code"] for line in result["report"]} == {"pin-mismatch", "invalid-entry"}
 
 
-def test_approving_as_someone_else_or_without_the_role_is_refused(api: Api) -> None:
-    export = {"file": ("x.jsonl", jsonl(a_birth(a_pin(), "1990-01-01")))}
-    other = api.approver.post("/v1/imports", params={"approve_as": "approver2"}, files=export)
-    is_problem(other, 403, "forbidden")
-    officer = api.officer.post("/v1/imports", params={"approve_as": "officer"}, files=export)
-    is_problem(officer, 403, "forbidden")
+def test_an_import_sent_over_http_is_never_recorded_by_its_sender_alone(api: Api) -> None:
+    """Four-eyes: `approve_as` (the sender approving their own upload) is refused; the
+    sender cannot approve the import's entries either, a second approver can."""
+    entry = a_birth(a_pin(), "1990-01-01")
+    export = {"file": ("x.jsonl", jsonl(entry))}
+    alone = api.approver.post("/v1/imports", params={"approve_as": "approver"}, files=export)
+    assert is_problem(alone, 422, "invalid-request")["field"] == "approve_as"
+    staged = stage(api.approver, entry)
+    own = api.approver.post(f"/v1/imports/{staged['id']}/approve").json()
+    assert own["counts"] == {"entries": 1, "approved": 0, "conflict": 0, "refused": 1}
+    assert [line["code"] for line in own["report"]] == ["four-eyes"]
+    second = api.approver2.post(f"/v1/imports/{staged['id']}/approve").json()
+    assert second["counts"] == {"entries": 1, "approved": 1, "conflict": 0, "refused": 0}
+    params = {"min_position": second["position"]}
+    again = api.approver2.get(f"/v1/imports/{staged['id']}", params=params).json()
+    assert again["entries"] == {"pending": 0, "approved": 1, "rejected": 0, "conflict": 0}
+    listed = api.approver2.get(
+        "/v1/entries",
+        params={"status": "approved", "import_id": staged["id"], "min_position": 0},
+    ).json()["entries"]
+    assert [e["number"] for e in listed] == [entry["register"]["number"]]
+    assert listed[0]["batch"] == staged["id"]
+
+
+def test_an_import_is_read_only_by_its_sender_and_those_covering_its_provinces(api: Api) -> None:
+    hanoi = a_birth(a_pin(province="001"), "1990-01-01", authority="001-PH-HANGBAC")
+    home = a_birth(a_pin(), "1990-01-01")
+    national = stage(api.everyone, hanoi, home)
+    local = stage(api.officer, a_birth(a_pin("M", 1991), "1991-01-01"))
+    for caller in (api.approver, api.auditor):
+        is_problem(caller.get(f"/v1/imports/{national['id']}"), 404, "import-not-found")
+        assert caller.get(f"/v1/imports/{local['id']}").status_code == 200
+    assert api.national_auditor.get(f"/v1/imports/{national['id']}").status_code == 200
+    assert api.everyone.get(f"/v1/imports/{national['id']}").json()["provinces"] == ["001", "034"]
 
 
 def test_unreadable_or_empty_exports_are_refused(api: Api) -> None:
@@ -200,7 +229,8 @@ def test_lines_no_store_or_answer_can_carry_are_rejected_and_reported_as_text(
     assert [r["line"] for r in result["report"]] == [1, 2, 3]
     assert "NUL" in result["report"][0]["reason"]
     assert [r["entry"] for r in result["report"][1:]] == lines
-    assert api.approver.get(f"/v1/imports/{result['id']}").json() == result
+    again = api.approver.get(f"/v1/imports/{result['id']}").json()
+    assert again == {**result, "entries": dict.fromkeys(again["entries"], 0)}
     assert api.approver.get("/v1/entries", params={"status": "pending"}).json()["entries"] == []
 
 

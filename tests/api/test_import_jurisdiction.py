@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 import pytest
-from tests.api.conftest import Api, Caller
+from tests.api.conftest import Api, Caller, import_recorded
 from tests.builders import a_birth, a_pin
 
 HANOI = "001-PHUONG-HANGBAC"
@@ -31,9 +31,13 @@ def _lines() -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
     return text, outside, inside
 
 
-def _import(caller: Caller, export: bytes, filename: str, approve: bool) -> dict[str, Any]:
-    params = {"approve_as": "approver", "entered_by": "op-07"} if approve else {}
-    response = caller.post("/v1/imports", params=params, files={"file": (filename, export)})
+def _import(
+    api: Api, caller: Caller, export: bytes, filename: str, approve: bool
+) -> dict[str, Any]:
+    """Staged by `caller`; with `approve`, approved at once by a second 034 approver."""
+    if approve:
+        return import_recorded(api, caller, api.approver2, files={"file": (filename, export)})
+    response = caller.post("/v1/imports", files={"file": (filename, export)})
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -69,7 +73,7 @@ def test_a_line_of_another_province_is_rejected_whatever_marks_start_it(
 ) -> None:
     text, outside, inside = _lines()
     caller = api.approver if approve else api.officer
-    result = _import(caller, text.encode(), "mixed.jsonl", approve)
+    result = _import(api, caller, text.encode(), "mixed.jsonl", approve)
 
     assert result["counts"]["lines"] == 2 * len(MARKS)
     assert result["counts"]["accepted" if approve else "staged"] == len(MARKS)
@@ -99,7 +103,7 @@ def test_a_csv_row_of_another_province_is_rejected_and_the_others_go_in(
         f"birth,034-XA-DONGHOA,034,01/1945,77,1945-02-02,{home},Lê Văn Tám,M,1945-02-02",
     ]
     caller = api.approver if approve else api.officer
-    result = _import(caller, "\n".join([header, *rows, ""]).encode(), "rows.csv", approve)
+    result = _import(api, caller, "\n".join([header, *rows, ""]).encode(), "rows.csv", approve)
 
     assert result["counts"]["accepted" if approve else "staged"] == 1
     assert result["counts"]["rejected"] == 1
@@ -118,13 +122,13 @@ def test_a_line_naming_its_province_as_ours_is_still_of_its_office(api: Api) -> 
     """`register.province` cannot move another office's act into the user's provinces."""
     hanoi = a_birth(a_pin(province="001"), "1990-01-01", authority=HANOI)
     hanoi["register"]["province"] = "034"
-    result = _import(api.approver, json.dumps(hanoi).encode() + b"\n", "x.jsonl", approve=True)
+    result = _import(api, api.approver, json.dumps(hanoi).encode() + b"\n", "x.jsonl", approve=True)
     assert result["counts"]["rejected"] == 1 and result["counts"]["accepted"] == 0
     assert not _recorded(api, hanoi, result["position"])
 
 
 def test_a_national_user_imports_every_province(api: Api) -> None:
     text, _, _ = _lines()
-    result = _import(api.everyone, text.encode(), "all.jsonl", approve=False)
+    result = _import(api, api.everyone, text.encode(), "all.jsonl", approve=False)
     assert result["counts"]["staged"] == 2 * len(MARKS)
     assert len(_staged_authorities(api, result["position"])) == 2 * len(MARKS)

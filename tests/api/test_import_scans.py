@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.api.conftest import Api, api_settings, running_api
+from tests.api.conftest import Api, api_settings, import_recorded, running_api
 from tests.builders import a_birth, a_pin
 
 STATED = "ab" * 32
@@ -29,14 +29,10 @@ def with_scan(path: str) -> dict[str, Any]:
 
 def upload(api: Api, *entries: dict[str, Any]) -> dict[str, Any]:
     export = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode()
-    response = api.approver.post(
-        "/v1/imports",
-        params={"approve_as": "approver", "entered_by": "op-07"},
-        files={"file": ("scans.jsonl", export)},
+    result = import_recorded(
+        api, api.approver, api.approver2, files={"file": ("scans.jsonl", export)}
     )
-    assert response.status_code == 201, response.text
-    assert set(re.findall(r"[0-9a-f]{64}", response.text)) <= {STATED}
-    result: dict[str, Any] = response.json()
+    assert set(re.findall(r"[0-9a-f]{64}", json.dumps(result))) <= {STATED}
     return result
 
 

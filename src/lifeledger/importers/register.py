@@ -117,7 +117,7 @@ def import_files(
             summary.lines += len(chunk)
             for rejected in (c.rejected for c in chunk if c.rejected is not None):
                 summary.counts[REJECTED] += 1
-                summary.provinces.add(UNREAD)
+                summary.provinces.add(rejected.province or UNREAD)
                 out.add(rejected)
             staging.add(chunk)
         total, done = staging.count(), 0

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -33,6 +33,7 @@ from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import InvalidEntry, InvalidInput, LedgerError
 from lifeledger.domain.pin import Pin
+from lifeledger.domain.provinces import PROVINCES
 from lifeledger.importers.scans import Scans
 from lifeledger.jsontext import loads
 
@@ -70,6 +71,9 @@ class Rejection:
     reason: str
     field: str | None
     entry: str
+    province: str | None = None
+    """The province of the office the line names, when it names a known one (who may read
+    the report of it)."""
 
     def to_json(self) -> str:
         """The record as one line of JSON text (the CLI's `--report` file)."""
@@ -120,13 +124,23 @@ def check(line: Line, scans: Scans = Scans()) -> Checked:
     except LedgerError as error:
         # An entry that is no object (a bare `Infinity`) is reported as its text, a string.
         entry = line.text if isinstance(raw, dict) else json.dumps(line.text, ensure_ascii=False)
-        return _rejected(line, error, entry)
+        return _rejected(line, error, entry, _named_province(raw))
     key = "|".join(str(part) for part in act.sort_key())
     return Checked(line.path, line.number, key, pack_act(act))
 
 
-def _rejected(line: Line, error: LedgerError, entry: str) -> Checked:
-    return Checked(line.path, line.number, rejected=rejection(line, "rejected", error, entry))
+def _rejected(line: Line, error: LedgerError, entry: str, province: str | None = None) -> Checked:
+    rejected = replace(rejection(line, "rejected", error, entry), province=province)
+    return Checked(line.path, line.number, rejected=rejected)
+
+
+def _named_province(raw: object) -> str | None:
+    """The province of the office a rejected entry names, if it names a known one."""
+    register = raw.get("register") if isinstance(raw, dict) else None
+    authority = register.get("authority") if isinstance(register, dict) else None
+    if isinstance(authority, str) and authority[:3] in PROVINCES and authority[3:4] == "-":
+        return authority[:3]
+    return None
 
 
 def check_all(

@@ -24,7 +24,14 @@ from starlette.datastructures import UploadFile
 
 from lifeledger.api.answers import Answer, answer_once, fingerprint
 from lifeledger.api.context import ApiContext
-from lifeledger.api.deps import Approver, Context, CurrentUser, IdempotencyKey, Importer
+from lifeledger.api.deps import (
+    Approver,
+    Context,
+    CurrentUser,
+    IdempotencyKey,
+    Importer,
+    MinPosition,
+)
 from lifeledger.api.imports import run_import, suffix_for
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.records import ImportLog
@@ -187,11 +194,18 @@ def _import(
 ImportId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")]
 
 
-@router.get("/{import_id}", response_model=ImportOut, responses=problems(401, 403, 404, 422))
-def read_import(import_id: ImportId, context: Context, user: CurrentUser) -> JSONResponse:
+@router.get(
+    "/{import_id}",
+    response_model=ImportOut,
+    responses=problems(401, 403, 404, 422, 503, refusals=("position-not-reached",)),
+)
+def read_import(
+    import_id: ImportId, context: Context, user: CurrentUser, min_position: MinPosition = None
+) -> JSONResponse:
     """The result of an import: its counts, the rejected lines with their reasons, and what
-    became of its staged entries so far."""
+    became of its staged entries so far (as of the import's own position at least)."""
     found = _visible_import(context, user, import_id)
+    context.await_position(max(found["position"] or 0, min_position or 0))
     entries = context.projections.entries_of_import(import_id).data
     return JSONResponse({**found, "entries": entries})
 
@@ -220,8 +234,11 @@ def approve_import(
 ) -> JSONResponse:
     """Approve an import's pending entries (those of the approver's provinces) at once, in
     the order the rules are applied: each becomes an act or goes to the conflict queue; one
-    this approver may not approve (they staged it) is left pending, with the reason."""
-    found = _visible_import(context, user, import_id)
+    this approver may not approve (they staged it) is left pending, with the reason. Any
+    approver may approve the entries of their provinces, whoever may read the import."""
+    found = context.imports.get(import_id)
+    if found is None:
+        raise ApiProblem(404, "import-not-found", "Import not found", f"no import {import_id}")
 
     def approve() -> Answer:
         context.await_position(found["position"])
