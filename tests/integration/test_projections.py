@@ -657,6 +657,31 @@ def test_rebuild_from_zero_gives_the_same_rows_as_the_incremental_run(ledger: Le
     rebuilt.close()
 
 
+def test_a_person_whose_acts_are_all_revoked_is_gone_in_any_batching(ledger: Ledger) -> None:
+    """Their birth revoked, the son (who married meanwhile) is known from his marriage; the
+    daughter, whose birth was her only act, is no person any more: no row, no name words, no
+    document, whether her birth and its revocation are applied together or apart."""
+    incremental = Projections(ledger, batch_size=3)
+    family = build_family(incremental, follow=True)
+    for key in ("an", "cousins_daughter"):
+        reference = Reference.at(family.acts[key], "register")
+        ledger.revoke(reference, "QĐ 9/2021", "2021-01-01", "UBND", "trái luật", OFFICER)
+        incremental.runner.catch_up()
+    before = dump(incremental)
+    rebuilt = Projections(ledger, batch_size=5000)
+    rebuilt.runner.rebuild()
+    assert dump(rebuilt) == before
+    for projections in (incremental, rebuilt):
+        assert projections.person(family.cousins_daughter).data is None
+        assert projections.person(family.an).data["full_name"] == "Nguyễn Văn An"
+        assert projections.person(family.an).data["parents"] == {"mother": None, "father": None}
+    for table in ("ll_person", "ll_name_word", "ll_person_doc"):
+        pins = {dict(row)["pin"] for row in before[table]}
+        assert family.cousins_daughter not in pins and family.an in pins, table
+    incremental.close()
+    rebuilt.close()
+
+
 def test_a_batch_prepared_before_another_runner_applied_part_of_it_applies_the_rest_once(
     ledger: Ledger,
 ) -> None:

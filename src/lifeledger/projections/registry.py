@@ -118,6 +118,7 @@ class RegistryProjection(Projection):
     name = "registry"
     tables = TABLES
     ddl = DDL
+    version = "2"  # 2: persons none of whose acts in force describes them are deleted
     topics = (
         "lifeledger.domain.registration:Registration.",
         "lifeledger.domain.entry:StagedEntry.",
