@@ -2,7 +2,7 @@
 nodes and edges, and how two persons are related (by blood, marriage or through a spouse).
 
 Both walk `ll_parent` one generation at a time, one query per generation whatever its size.
-Revoked acts' edges do not count.
+Revoked acts' edges do not count (docs/adr/0002-revoked-acts.md).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from lifeledger.projections import kinship
 from lifeledger.projections.database import Row, Tx
+from lifeledger.projections.family_edges import marriage_registration
 
 BLOOD = ("mother", "father")
 MAX_GENERATIONS = 8
@@ -66,40 +67,69 @@ def _with_end(couple: Row) -> Row:
 
 
 def family(tx: Tx, pin: str, depth: int) -> dict[str, Any] | None:
-    """The person's ancestors and descendants to `depth` generations, as nodes and edges.
+    """The person's family tree to `depth` generations up and down, as nodes and edges:
+    their ancestors and descendants; at each generation above, the brothers and sisters of
+    the line (the other children of each ancestor, half-siblings included); the spouses of
+    all of these, each marriage a couple edge with its span (from, to, end reason) and
+    registration; and every parent edge between two persons of the tree (so a spouse is the
+    other parent of their children). Cousins are in it only as descendants of the person.
 
     Nodes have an `id`: the PIN, or for a parent known only by name (pin null) a stable
     `name:<act id>:<role>`; edges name their ends by node id (so by PIN when there is one).
-    Couple edges link the nodes that married each other."""
+    One query per generation each way, and four more whatever the tree's size."""
     found = persons(tx, [pin])
     if not found:
         return None
-    edges = _generations(tx, pin, depth, "child_pin", "parent_pin")
-    edges += _generations(tx, pin, depth, "parent_pin", "child_pin")
-    pins = sorted({pin} | {e[c] for e in edges for c in ("child_pin", "parent_pin") if e[c]})
+    line = _generations(tx, pin, depth, "child_pin", "parent_pin")
+    ancestors = sorted({e["parent_pin"] for e in line if e["parent_pin"]})
+    line += _generations(tx, pin, depth, "parent_pin", "child_pin")
+    edges = _unique(line + parent_edges(tx, "parent_pin", ancestors))
+    blood = _ends(edges) | {pin}
+    marriages = couples(tx, sorted(blood))
+    pins = sorted(blood | {c[end] for c in marriages for end in ("a", "b")})
+    edges = _unique(edges + _edges_among(tx, pins))
     found.update(persons(tx, [p for p in pins if p not in found]))
     nodes = [_node(found[p]) for p in pins if p in found]
     nodes += [_named_parent(e) for e in edges if not e["parent_pin"]]
     return {
         "root": pin,
         "nodes": nodes,
-        "edges": [_parent_edge(e) for e in edges]
-        + [_couple_edge(c) for c in couples(tx, pins, True)],
+        "edges": [_parent_edge(e) for e in edges] + [_couple_edge(c) for c in marriages],
     }
+
+
+def _unique(edges: list[Row]) -> list[Row]:
+    """Parent edges once each, in a stable order."""
+    found = {(e["act_id"], e["role"]): e for e in edges}
+    return sorted(found.values(), key=lambda e: (e["child_pin"], e["role"], e["act_id"]))
+
+
+def _ends(edges: list[Row]) -> set[str]:
+    return {e[end] for e in edges for end in ("child_pin", "parent_pin") if e[end]}
+
+
+def _edges_among(tx: Tx, pins: list[str]) -> list[Row]:
+    """The counted parent–child edges between two of `pins`."""
+    children, params_c = tx.any_of("child_pin", pins)
+    parents, params_p = tx.any_of("parent_pin", pins)
+    return tx.rows(
+        f"SELECT * FROM ll_parent WHERE {children} AND {parents} AND revoked = 0",
+        params_c + params_p,
+    )
 
 
 def _generations(tx: Tx, pin: str, depth: int, near: str, far: str) -> list[Row]:
     """Edges walked from `pin` for `depth` generations (near → far: child → parent goes up)."""
-    found: dict[tuple[str, str], Row] = {}
+    found: list[Row] = []
     frontier, seen = [pin], {pin}
     for _ in range(max(0, min(depth, MAX_GENERATIONS))):
         step = parent_edges(tx, near, frontier)
-        found.update({(e["act_id"], e["role"]): e for e in step})
+        found += step
         frontier = sorted({e[far] for e in step if e[far] and e[far] not in seen})
         seen.update(frontier)
         if not frontier:
             break
-    return sorted(found.values(), key=lambda e: (e["child_pin"], e["role"], e["act_id"]))
+    return found
 
 
 def _node(person: Row) -> dict[str, Any]:
@@ -141,7 +171,7 @@ def _couple_edge(couple: Row) -> dict[str, Any]:
         "from": couple["since"],
         "to": couple["to"],
         "end_reason": couple["end_reason"],
-        "registration": couple["act_id"],
+        "registration": marriage_registration(couple),
     }
 
 

@@ -38,7 +38,7 @@ Fact = dict[str, Any]
 PersonRow = tuple[Any, ...]
 IDENTITY_FIELDS = tuple(f for f in PERSON_FIELDS if f not in ("birth_year", "residence"))
 """A person's fields the read model keeps as facts: a birth year is read into the birth date
-(`_year`), and where a person lives is not who they are."""
+(`year_of`), and where a person lives is not who they are."""
 NOT_DESCRIBING = ("correction", "divorce")
 WORD = re.compile(r"[a-z0-9]+")
 IDENTITY_KEYS = frozenset(IDENTITY_FIELDS)
@@ -533,7 +533,7 @@ def _person_row(pin: str, sources: Sources, guard: Guard, position: int) -> Pers
         fold(person.get("given_name") or name.split(" ")[-1]),
         person["sex"],
         person["birth_date"],
-        _year(str(person["birth_date"])) or Pin(pin).birth_year,
+        year_of(str(person["birth_date"])) or Pin(pin).birth_year,
         pin[:3],
         person["status"],
         person["death_date"],
@@ -543,7 +543,7 @@ def _person_row(pin: str, sources: Sources, guard: Guard, position: int) -> Pers
     )
 
 
-def _year(date_text: str) -> int | None:
+def year_of(date_text: str) -> int | None:
     """The year of a (partial) date, None when the text is none (an act stored before
     corrected dates were checked may hold any text)."""
     return int(date_text[:4]) if date_text[:4].isdigit() else None

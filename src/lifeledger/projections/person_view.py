@@ -17,6 +17,7 @@ from typing import Any
 from lifeledger.domain.provinces import PROVINCES
 from lifeledger.jsontext import loads
 from lifeledger.projections.database import Row, Tx
+from lifeledger.projections.family_edges import marriage_registration
 from lifeledger.projections.identity import (
     counts,
     describing,
@@ -24,6 +25,7 @@ from lifeledger.projections.identity import (
     identity,
     load_acts,
     render,
+    year_of,
 )
 
 BLOOD = ("mother", "father")
@@ -183,9 +185,13 @@ def _parents(pin: str, rows: Rows, known: dict[str, Any]) -> dict[str, Any]:
     parents: dict[str, Any] = {"mother": None, "father": None}
     for edge in sorted(rows.parents_of.get(pin, ()), key=_edge_order):
         if edge["child_pin"] == pin:
+            parent = known.get(edge["parent_pin"] or "")
             parents[edge["role"]] = {
                 **_named(edge["parent_pin"], known, edge["parent_name"]),
-                "birth_year": edge["parent_birth_year"],
+                # The ledger's, when it knows the parent; else the year the act states.
+                "birth_year": year_of(parent["birth_date"])
+                if parent
+                else edge["parent_birth_year"],
                 "kind": edge["kind"],
             }
     return parents
@@ -254,11 +260,11 @@ def _spouses(
                 "from": couple["since"],
                 "to": end[0],
                 "end_reason": end[1],
-                "registration": couple["act_id"],
+                "registration": marriage_registration(couple),
                 "spouse_died": bool((known.get(spouse) or {}).get("death_date")),
             }
         )
-    return sorted(found, key=lambda s: (s["from"], s["registration"]))
+    return sorted(found, key=lambda s: (s["from"], *s["registration"].values()))
 
 
 def _marital_status(person: dict[str, Any], spouses: list[dict[str, Any]]) -> str:

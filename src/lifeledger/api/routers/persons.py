@@ -157,10 +157,14 @@ def read_family(
     pin: PinPath,
     context: Context,
     user: Reader,
-    depth: Annotated[int, Query(ge=1, le=6, description="Generations up and down")] = 2,
+    depth: Annotated[
+        int, Query(ge=1, le=6, description="Generations up and down (default 2: grandparents)")
+    ] = 2,
     min_position: MinPosition = None,
 ) -> JSONResponse:
-    """Ancestors and descendants as a graph of `nodes` and `edges`."""
+    """The family tree as a graph of `nodes` and `edges`: ancestors and descendants to `depth`
+    generations, the brothers and sisters at each generation above, and the spouses of all of
+    them (couple edges with the marriage's `from`, `to`, `end_reason` and `registration`)."""
     look_up(context, user, {"pin": pin}, "family", min_position, detail=f"depth={depth}")
     read = context.projections.family(pin, depth)
     graph = visible(user, dict(found(read.data, context, pin)))
