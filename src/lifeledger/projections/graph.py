@@ -1,5 +1,6 @@
-"""The family graph read from the registry's edges: a person's ancestors and descendants as
-nodes and edges, and how two persons are related (by blood, marriage or through a spouse).
+"""The family graph read from the registry's edges: the rows the family tree (`family_tree`)
+and the relationship share, and how two persons are related (by blood, marriage or through
+a spouse).
 
 Both walk `ll_parent` one generation at a time, one query per generation whatever its size.
 Revoked acts' edges do not count (docs/adr/0002-revoked-acts.md).
@@ -38,8 +39,8 @@ def parent_edges(tx: Tx, column: str, pins: list[str]) -> list[Row]:
     return sorted(rows, key=lambda e: (e["child_pin"], e["role"], e["act_id"]))
 
 
-def couples(tx: Tx, pins: list[str], both: bool = False) -> list[Row]:
-    """Counted marriages of `pins` (`both`: between two of them), each with its end."""
+def couples(tx: Tx, pins: list[str]) -> list[Row]:
+    """Counted marriages of any of `pins`, each with its end."""
     if not pins:
         return []
     in_a, params_a = tx.any_of("c.a", pins)
@@ -47,7 +48,7 @@ def couples(tx: Tx, pins: list[str], both: bool = False) -> list[Row]:
     rows = tx.rows(
         "SELECT c.*, pa.death_date AS a_died, pb.death_date AS b_died FROM ll_couple c "
         "LEFT JOIN ll_person pa ON pa.pin = c.a LEFT JOIN ll_person pb ON pb.pin = c.b "
-        f"WHERE ({in_a} {'AND' if both else 'OR'} {in_b}) AND c.revoked = 0",
+        f"WHERE ({in_a} OR {in_b}) AND c.revoked = 0",
         params_a + params_b,
     )
     return sorted((_with_end(row) for row in rows), key=lambda c: (c["since"], c["act_id"]))
@@ -63,107 +64,8 @@ def _with_end(couple: Row) -> Row:
     return couple
 
 
-# Ancestors and descendants
-
-
-def family(tx: Tx, pin: str, depth: int) -> dict[str, Any] | None:
-    """The person's family tree to `depth` generations up and down, as nodes and edges:
-    their ancestors and descendants; at each generation above, the brothers and sisters of
-    the line (the other children of each ancestor, half-siblings included); the spouses of
-    all of these, each marriage a couple edge with its span (from, to, end reason) and
-    registration; and every parent edge between two persons of the tree (so a spouse is the
-    other parent of their children). Cousins are in it only as descendants of the person.
-
-    Nodes have an `id`: the PIN, or for a parent known only by name (pin null) a stable
-    `name:<act id>:<role>`; edges name their ends by node id (so by PIN when there is one).
-    One query per generation each way, and four more whatever the tree's size."""
-    found = persons(tx, [pin])
-    if not found:
-        return None
-    line = _generations(tx, pin, depth, "child_pin", "parent_pin")
-    ancestors = sorted({e["parent_pin"] for e in line if e["parent_pin"]})
-    line += _generations(tx, pin, depth, "parent_pin", "child_pin")
-    edges = _unique(line + parent_edges(tx, "parent_pin", ancestors))
-    blood = _ends(edges) | {pin}
-    marriages = couples(tx, sorted(blood))
-    pins = sorted(blood | {c[end] for c in marriages for end in ("a", "b")})
-    edges = _unique(edges + _edges_among(tx, pins))
-    found.update(persons(tx, [p for p in pins if p not in found]))
-    nodes = [_node(found[p]) for p in pins if p in found]
-    nodes += [_named_parent(e) for e in edges if not e["parent_pin"]]
-    return {
-        "root": pin,
-        "nodes": nodes,
-        "edges": [_parent_edge(e) for e in edges] + [_couple_edge(c) for c in marriages],
-    }
-
-
-def _unique(edges: list[Row]) -> list[Row]:
-    """Parent edges once each, in a stable order."""
-    found = {(e["act_id"], e["role"]): e for e in edges}
-    return sorted(found.values(), key=lambda e: (e["child_pin"], e["role"], e["act_id"]))
-
-
-def _ends(edges: list[Row]) -> set[str]:
-    return {e[end] for e in edges for end in ("child_pin", "parent_pin") if e[end]}
-
-
-def _edges_among(tx: Tx, pins: list[str]) -> list[Row]:
-    """The counted parent–child edges between two of `pins`."""
-    children, params_c = tx.any_of("child_pin", pins)
-    parents, params_p = tx.any_of("parent_pin", pins)
-    return tx.rows(
-        f"SELECT * FROM ll_parent WHERE {children} AND {parents} AND revoked = 0",
-        params_c + params_p,
-    )
-
-
-def _generations(tx: Tx, pin: str, depth: int, near: str, far: str) -> list[Row]:
-    """Edges walked from `pin` for `depth` generations (near → far: child → parent goes up)."""
-    found: list[Row] = []
-    frontier, seen = [pin], {pin}
-    for _ in range(max(0, min(depth, MAX_GENERATIONS))):
-        step = parent_edges(tx, near, frontier)
-        found += step
-        frontier = sorted({e[far] for e in step if e[far] and e[far] not in seen})
-        seen.update(frontier)
-        if not frontier:
-            break
-    return found
-
-
-def _node(person: Row) -> dict[str, Any]:
-    return {"id": person["pin"], **{k: person[k] for k in PERSON_COLUMNS.split(", ")}}
-
-
-def _parent_id(edge: Row) -> str:
-    return str(edge["parent_pin"] or f"name:{edge['act_id']}:{edge['role']}")
-
-
-def _named_parent(edge: Row) -> dict[str, Any]:
-    year = edge["parent_birth_year"]
-    return {
-        "id": _parent_id(edge),
-        "pin": None,
-        "full_name": edge["parent_name"],
-        "sex": "F" if edge["role"].endswith("mother") else "M",
-        "birth_date": str(year) if year else None,
-        "death_date": None,
-        "status": None,
-    }
-
-
-def _parent_edge(edge: Row) -> dict[str, Any]:
-    return {
-        "type": "parent",
-        "parent": _parent_id(edge),
-        "child": edge["child_pin"],
-        "kind": edge["kind"],
-        "role": edge["role"],
-    }
-
-
-def _couple_edge(couple: Row) -> dict[str, Any]:
+def couple_edge(couple: Row) -> dict[str, Any]:
+    """A marriage as an edge: its spouses, span and registration."""
     return {
         "type": "couple",
         "a": couple["a"],
@@ -297,7 +199,7 @@ def _as_spouse(a: str, b: str, person: Row, marriages: list[Row]) -> dict[str, A
         "kind": "marriage",
         "path": [a, b],
         "common_ancestor": None,
-        "marriage": _couple_edge(last),
+        "marriage": couple_edge(last),
     }
 
 
@@ -345,5 +247,5 @@ def _in_law(
         "path": path,
         "common_ancestor": found.ancestor,
         "through": spouse,
-        "marriage": _couple_edge(couple),
+        "marriage": couple_edge(couple),
     }

@@ -7,7 +7,14 @@ from typing import Any
 
 from lifeledger.domain.acts import get_path
 from lifeledger.jsontext import loads
-from lifeledger.projections import documents, graph, lookups, person_view, search
+from lifeledger.projections import (
+    documents,
+    family_tree,
+    graph,
+    lookups,
+    person_view,
+    search,
+)
 from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps
 from lifeledger.projections.identity import describing, load_acts
 from lifeledger.projections.runner import Runner
@@ -112,9 +119,9 @@ class Queries:
         ]
 
     def family(self, pin: str, depth: int = 2) -> Read:
-        """Ancestors and descendants to `depth` generations as a graph (see `graph.family`)."""
+        """The family tree to `depth` generations as a graph (see `family_tree`)."""
         with self.db.transaction() as tx:
-            return Read(graph.family(tx, pin, depth), self._position(tx))
+            return Read(family_tree.family(tx, pin, depth), self._position(tx))
 
     def relationship(self, a: str, b: str) -> Read:
         """How b is related to a, named from a's point of view: "b is a's <relation>"
