@@ -145,6 +145,41 @@ def test_relatives_outside_the_readers_provinces_show_relation_and_name_only(api
     assert national["parents"]["mother"]["pin"] == mother
 
 
+def test_a_family_trees_spouses_and_siblings_outside_show_relation_and_name_only(
+    api: Api,
+) -> None:
+    mother, father = a_pin("F", 1960, "001"), a_pin("M", 1958)
+    recorded(api, a_birth(mother, "1960-02-02", name="Trần Thị Bích", authority=HANOI))
+    recorded(api, a_birth(father, "1958-03-03", name="Nguyễn Văn Bình", authority=HOME))
+    marriage = recorded(api, a_marriage(father, mother, "1985-05-05", authority=HOME))
+    sister = a_pin("F", 1988, "001")
+    recorded(api, a_birth(sister, "1988-01-01", name="Nguyễn Thị Lan", authority=HANOI,
+                          mother=mother, father=father))  # fmt: skip
+    child = a_pin("M", 1990)
+    recorded(api, a_birth(child, "1990-01-01", authority=HOME, mother=mother, father=father))
+    api.settle()
+    response = api.officer.get(f"/v1/persons/{father}/family")
+    for fact in (mother, sister, "1960-02-02", "1988-01-01"):
+        assert fact not in response.text, fact
+    graph = response.json()
+    hidden = {n["id"]: n["full_name"] for n in graph["nodes"] if n.get("outside_jurisdiction")}
+    assert sorted(hidden.values()) == ["Nguyễn Thị Lan", "Trần Thị Bích"]
+    couple = next(e for e in graph["edges"] if e["type"] == "couple")
+    wife = next(key for key, name in hidden.items() if name == "Trần Thị Bích")
+    assert {couple["a"], couple["b"]} == {father, wife}
+    assert (couple["from"], couple["registration"]["number"]) == (
+        "1985-05-05",
+        marriage["register"]["number"],
+    )
+    daughter = next(key for key, name in hidden.items() if name == "Nguyễn Thị Lan")
+    assert {(e["parent"], e["child"]) for e in graph["edges"] if e["type"] == "parent"} == {
+        (father, child), (wife, child), (father, daughter), (wife, daughter)
+    }  # fmt: skip
+    child_tree = api.officer.get(f"/v1/persons/{child}/family").json()  # a sibling outside
+    names = [n["full_name"] for n in child_tree["nodes"] if n.get("outside_jurisdiction")]
+    assert sorted(names) == ["Nguyễn Thị Lan", "Trần Thị Bích"]
+
+
 def test_one_user_cannot_stage_and_approve_an_entry(api: Api) -> None:
     entry = a_birth(a_pin("F", 1995), "1995-01-01", authority=HOME)
     entry["entered_by"] = "clerk"

@@ -52,6 +52,7 @@ def family(api: Api) -> dict[str, Any]:
         "daughter": daughter,
         "position": position,
         "births": births,
+        "marriage": entries[2],
     }
 
 
@@ -132,6 +133,43 @@ def test_family_graph(api: Api) -> None:
     pins = {node.get("pin") for node in graph["nodes"]}
     assert {people["son"], people["father"], people["mother"]} <= pins
     assert graph["edges"]
+
+
+def registration_of(entry: dict[str, Any]) -> dict[str, str]:
+    return {k: entry["register"][k] for k in ("authority", "book", "number", "registered_on")}
+
+
+def test_family_tree_has_siblings_and_spouses_with_their_marriage(api: Api) -> None:
+    people = family(api)
+    api.settle()
+    graph = api.officer.get(f"/v1/persons/{people['son']}/family").json()
+    assert graph["depth"] == 2
+    assert {n["pin"] for n in graph["nodes"]} == {
+        people[key] for key in ("son", "daughter", "father", "mother")
+    }
+    assert {(e["parent"], e["child"]) for e in graph["edges"] if e["type"] == "parent"} == {
+        (people[parent], people[child])
+        for parent in ("father", "mother")
+        for child in ("son", "daughter")
+    }
+    couples = [e for e in graph["edges"] if e["type"] == "couple"]
+    assert [(c["from"], c["to"], c["end_reason"]) for c in couples] == [
+        ("1985-05-20", "2015-06-06", "death")
+    ]
+    assert couples[0]["registration"] == registration_of(people["marriage"])
+    description = api.client.get("/openapi.json").json()["paths"]["/v1/persons/{pin}/family"]
+    depth = next(p for p in description["get"]["parameters"] if p["name"] == "depth")
+    assert depth["schema"]["default"] == 2 and "default 2" in depth["description"]
+
+
+def test_person_document_gives_parents_years_and_marriage_references(api: Api) -> None:
+    people = family(api)
+    api.settle()
+    son = api.officer.get(f"/v1/persons/{people['son']}").json()
+    years = {role: parent["birth_year"] for role, parent in son["parents"].items()}
+    assert years == {"father": 1960, "mother": 1962}
+    mother = api.officer.get(f"/v1/persons/{people['mother']}").json()
+    assert [s["registration"] for s in mother["spouses"]] == [registration_of(people["marriage"])]
 
 
 def test_relationship_of_siblings(api: Api) -> None:

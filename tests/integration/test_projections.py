@@ -213,6 +213,24 @@ def test_person_has_parents_children_spouses_and_siblings(family: Family) -> Non
     assert [(s["pin"], s["kind"]) for s in father["siblings"]] == [(family.aunt, "full")]
 
 
+def test_parents_birth_year_comes_from_their_birth_act(family: Family) -> None:
+    """The son's birth act gives his parents' names only: their years are the ledger's."""
+    parents = family.projections.person(family.father).data["parents"]
+    assert (parents["father"]["birth_year"], parents["mother"]["birth_year"]) == (1930, 1932)
+    then = family.projections.person(family.father, as_of="2000-01-01").data["parents"]
+    assert then["father"]["birth_year"] == 1930
+
+
+def test_a_spouse_is_given_with_the_marriages_registration_reference(family: Family) -> None:
+    spouses = family.projections.person(family.father).data["spouses"]
+    assert [s["registration"] for s in spouses] == [
+        registration_of(family.acts["m_parents"]),
+        registration_of(family.acts["m_father_again"]),
+    ]
+    relation = family.projections.relationship(family.an, family.wife).data
+    assert relation["marriage"]["registration"] == registration_of(family.acts["m_an"])
+
+
 def test_siblings_are_told_apart_full_or_half(family: Family) -> None:
     an = family.projections.person(family.an).data
     assert [(s["pin"], s["kind"]) for s in an["siblings"]] == [
@@ -349,22 +367,52 @@ def test_as_of_before_birth_knows_nobody(family: Family) -> None:
 # The family graph
 
 
-def test_family_graph_holds_ancestors_descendants_and_couples(family: Family) -> None:
+def registration_of(entry: dict[str, Any]) -> dict[str, str]:
+    """An act's registration reference as the reads write it."""
+    return {k: entry["register"][k] for k in ("authority", "book", "number", "registered_on")}
+
+
+def test_family_graph_holds_ancestors_descendants_siblings_and_spouses(family: Family) -> None:
+    """Depth 2 from the father: his parents and their other child (his sister), his children
+    and grandchild, and the spouses of all of them with each marriage's span."""
     graph = family.projections.family(family.father, depth=2).data
     ids = {n["id"] for n in graph["nodes"]}
-    assert ids == {family.father, family.grandfather, family.grandmother, family.an,
-                   family.sister, family.half_brother, family.son}  # fmt: skip
+    assert ids == {family.pins[key] for key in (
+        "father", "grandfather", "grandmother", "aunt", "uncle_by_marriage", "mother",
+        "stepmother", "an", "wife", "sister", "half_brother", "son")}  # fmt: skip
     assert graph["root"] == family.father
     parent_edges = {(e["parent"], e["child"], e["role"], e["kind"])
                     for e in graph["edges"] if e["type"] == "parent"}  # fmt: skip
     assert (family.grandfather, family.father, "father", "birth") in parent_edges
+    assert (family.grandmother, family.aunt, "mother", "birth") in parent_edges
     assert (family.an, family.son, "father", "birth") in parent_edges
-    assert len(parent_edges) == 6
-    couples = [(e["a"], e["b"], e["to"], e["end_reason"])
-               for e in graph["edges"] if e["type"] == "couple"]  # fmt: skip
-    assert couples == [(family.grandfather, family.grandmother, "2010-10-10", "death")]
+    assert (family.stepmother, family.half_brother, "mother", "birth") in parent_edges
+    assert (family.wife, family.son, "mother", "birth") in parent_edges
+    assert len(parent_edges) == 12
+    couples = {(e["a"], e["b"]): (e["from"], e["to"], e["end_reason"], e["registration"])
+               for e in graph["edges"] if e["type"] == "couple"}  # fmt: skip
+    assert couples == {
+        (family.grandfather, family.grandmother): (
+            "1951-05-01", "2010-10-10", "death", registration_of(family.acts["m_grandparents"])),
+        (family.father, family.mother): (
+            "1978-03-01", "1990-06-01", "divorce", registration_of(family.acts["m_parents"])),
+        (family.father, family.stepmother): (
+            "1992-02-02", None, None, registration_of(family.acts["m_father_again"])),
+        (family.uncle_by_marriage, family.aunt): (
+            "1979-10-10", None, None, registration_of(family.acts["m_aunt"])),
+        (family.an, family.wife): ("2005-05-05", None, None, registration_of(family.acts["m_an"])),
+    }  # fmt: skip
     dead = next(n for n in graph["nodes"] if n["id"] == family.grandfather)
     assert (dead["status"], dead["death_date"], dead["sex"]) == ("dead", "2010-10-10", "M")
+
+
+def test_family_graph_shows_the_siblings_of_each_generation(family: Family) -> None:
+    graph = family.projections.family(family.son, depth=3).data
+    ids = {n["id"] for n in graph["nodes"]}
+    # the father's sister and half-brother, the grandfather's sister; not the cousins, who are
+    # no one's sibling in the line
+    assert {family.sister, family.half_brother, family.aunt} <= ids
+    assert family.cousin not in ids and family.cousins_daughter not in ids
 
 
 def test_family_depth_limits_the_generations(family: Family) -> None:
@@ -373,6 +421,9 @@ def test_family_depth_limits_the_generations(family: Family) -> None:
     couples = [e for e in graph["edges"] if e["type"] == "couple"]
     assert [(c["a"], c["b"], c["from"]) for c in couples] == [(family.an, family.wife,
                                                                 "2005-05-05")]  # fmt: skip
+    ids = {n["id"] for n in family.projections.family(family.an, depth=1).data["nodes"]}
+    keys = ("an", "father", "mother", "sister", "half_brother", "stepmother", "wife", "son")
+    assert ids == {family.pins[key] for key in keys}
 
 
 # How two persons are related: "b is a's <relation>"
@@ -653,6 +704,31 @@ def test_rebuild_from_zero_gives_the_same_rows_as_the_incremental_run(ledger: Le
     rebuilt = Projections(ledger, batch_size=5000)
     rebuilt.runner.rebuild()
     assert dump(rebuilt) == before
+    incremental.close()
+    rebuilt.close()
+
+
+def test_a_person_whose_acts_are_all_revoked_is_gone_in_any_batching(ledger: Ledger) -> None:
+    """Their birth revoked, the son (who married meanwhile) is known from his marriage; the
+    daughter, whose birth was her only act, is no person any more: no row, no name words, no
+    document, whether her birth and its revocation are applied together or apart."""
+    incremental = Projections(ledger, batch_size=3)
+    family = build_family(incremental, follow=True)
+    for key in ("an", "cousins_daughter"):
+        reference = Reference.at(family.acts[key], "register")
+        ledger.revoke(reference, "QĐ 9/2021", "2021-01-01", "UBND", "trái luật", OFFICER)
+        incremental.runner.catch_up()
+    before = dump(incremental)
+    rebuilt = Projections(ledger, batch_size=5000)
+    rebuilt.runner.rebuild()
+    assert dump(rebuilt) == before
+    for projections in (incremental, rebuilt):
+        assert projections.person(family.cousins_daughter).data is None
+        assert projections.person(family.an).data["full_name"] == "Nguyễn Văn An"
+        assert projections.person(family.an).data["parents"] == {"mother": None, "father": None}
+    for table in ("ll_person", "ll_name_word", "ll_person_doc"):
+        pins = {dict(row)["pin"] for row in before[table]}
+        assert family.cousins_daughter not in pins and family.an in pins, table
     incremental.close()
     rebuilt.close()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from lifeledger.domain.acts import Reference, get_path, is_whole_number
 from lifeledger.domain.registration import Registration
-from lifeledger.projections.database import Queue
+from lifeledger.projections.database import Queue, Row
 
 
 def write_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:
@@ -110,12 +110,18 @@ def _marriage_edges(
     tx: Queue, event: Registration.Registered, act_id: str, registered: str
 ) -> None:
     a, b = (str(get_path(event.content, f"spouses.{i}.pin")) for i in (0, 1))
+    ref = event.reference
     tx.defer(
         "ll_couple",
-        "INSERT INTO ll_couple (act_id, a, b, since, registered_on) VALUES (%s,%s,%s,%s,%s) "
-        "ON CONFLICT DO NOTHING",
-        (act_id, a, b, event.occurred_on, registered),
+        "INSERT INTO ll_couple (act_id, a, b, since, authority, book, number, registered_on) "
+        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
+        (act_id, a, b, event.occurred_on, ref["authority"], ref["book"], ref["number"], registered),
     )
+
+
+def marriage_registration(couple: Row) -> dict[str, Any]:
+    """A couple's marriage registration, as every read writes a registration reference."""
+    return {key: couple[key] for key in ("authority", "book", "number", "registered_on")}
 
 
 def _divorce_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:

@@ -1,8 +1,9 @@
-"""The family graph read from the registry's edges: a person's ancestors and descendants as
-nodes and edges, and how two persons are related (by blood, marriage or through a spouse).
+"""The family graph read from the registry's edges: the rows the family tree (`family_tree`)
+and the relationship share, and how two persons are related (by blood, marriage or through
+a spouse).
 
 Both walk `ll_parent` one generation at a time, one query per generation whatever its size.
-Revoked acts' edges do not count.
+Revoked acts' edges do not count (docs/adr/0002-revoked-acts.md).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from lifeledger.projections import kinship
 from lifeledger.projections.database import Row, Tx
+from lifeledger.projections.family_edges import marriage_registration
 
 BLOOD = ("mother", "father")
 MAX_GENERATIONS = 8
@@ -37,8 +39,8 @@ def parent_edges(tx: Tx, column: str, pins: list[str]) -> list[Row]:
     return sorted(rows, key=lambda e: (e["child_pin"], e["role"], e["act_id"]))
 
 
-def couples(tx: Tx, pins: list[str], both: bool = False) -> list[Row]:
-    """Counted marriages of `pins` (`both`: between two of them), each with its end."""
+def couples(tx: Tx, pins: list[str]) -> list[Row]:
+    """Counted marriages of any of `pins`, each with its end."""
     if not pins:
         return []
     in_a, params_a = tx.any_of("c.a", pins)
@@ -46,7 +48,7 @@ def couples(tx: Tx, pins: list[str], both: bool = False) -> list[Row]:
     rows = tx.rows(
         "SELECT c.*, pa.death_date AS a_died, pb.death_date AS b_died FROM ll_couple c "
         "LEFT JOIN ll_person pa ON pa.pin = c.a LEFT JOIN ll_person pb ON pb.pin = c.b "
-        f"WHERE ({in_a} {'AND' if both else 'OR'} {in_b}) AND c.revoked = 0",
+        f"WHERE ({in_a} OR {in_b}) AND c.revoked = 0",
         params_a + params_b,
     )
     return sorted((_with_end(row) for row in rows), key=lambda c: (c["since"], c["act_id"]))
@@ -62,78 +64,8 @@ def _with_end(couple: Row) -> Row:
     return couple
 
 
-# Ancestors and descendants
-
-
-def family(tx: Tx, pin: str, depth: int) -> dict[str, Any] | None:
-    """The person's ancestors and descendants to `depth` generations, as nodes and edges.
-
-    Nodes have an `id`: the PIN, or for a parent known only by name (pin null) a stable
-    `name:<act id>:<role>`; edges name their ends by node id (so by PIN when there is one).
-    Couple edges link the nodes that married each other."""
-    found = persons(tx, [pin])
-    if not found:
-        return None
-    edges = _generations(tx, pin, depth, "child_pin", "parent_pin")
-    edges += _generations(tx, pin, depth, "parent_pin", "child_pin")
-    pins = sorted({pin} | {e[c] for e in edges for c in ("child_pin", "parent_pin") if e[c]})
-    found.update(persons(tx, [p for p in pins if p not in found]))
-    nodes = [_node(found[p]) for p in pins if p in found]
-    nodes += [_named_parent(e) for e in edges if not e["parent_pin"]]
-    return {
-        "root": pin,
-        "nodes": nodes,
-        "edges": [_parent_edge(e) for e in edges]
-        + [_couple_edge(c) for c in couples(tx, pins, True)],
-    }
-
-
-def _generations(tx: Tx, pin: str, depth: int, near: str, far: str) -> list[Row]:
-    """Edges walked from `pin` for `depth` generations (near → far: child → parent goes up)."""
-    found: dict[tuple[str, str], Row] = {}
-    frontier, seen = [pin], {pin}
-    for _ in range(max(0, min(depth, MAX_GENERATIONS))):
-        step = parent_edges(tx, near, frontier)
-        found.update({(e["act_id"], e["role"]): e for e in step})
-        frontier = sorted({e[far] for e in step if e[far] and e[far] not in seen})
-        seen.update(frontier)
-        if not frontier:
-            break
-    return sorted(found.values(), key=lambda e: (e["child_pin"], e["role"], e["act_id"]))
-
-
-def _node(person: Row) -> dict[str, Any]:
-    return {"id": person["pin"], **{k: person[k] for k in PERSON_COLUMNS.split(", ")}}
-
-
-def _parent_id(edge: Row) -> str:
-    return str(edge["parent_pin"] or f"name:{edge['act_id']}:{edge['role']}")
-
-
-def _named_parent(edge: Row) -> dict[str, Any]:
-    year = edge["parent_birth_year"]
-    return {
-        "id": _parent_id(edge),
-        "pin": None,
-        "full_name": edge["parent_name"],
-        "sex": "F" if edge["role"].endswith("mother") else "M",
-        "birth_date": str(year) if year else None,
-        "death_date": None,
-        "status": None,
-    }
-
-
-def _parent_edge(edge: Row) -> dict[str, Any]:
-    return {
-        "type": "parent",
-        "parent": _parent_id(edge),
-        "child": edge["child_pin"],
-        "kind": edge["kind"],
-        "role": edge["role"],
-    }
-
-
-def _couple_edge(couple: Row) -> dict[str, Any]:
+def couple_edge(couple: Row) -> dict[str, Any]:
+    """A marriage as an edge: its spouses, span and registration."""
     return {
         "type": "couple",
         "a": couple["a"],
@@ -141,7 +73,7 @@ def _couple_edge(couple: Row) -> dict[str, Any]:
         "from": couple["since"],
         "to": couple["to"],
         "end_reason": couple["end_reason"],
-        "registration": couple["act_id"],
+        "registration": marriage_registration(couple),
     }
 
 
@@ -267,7 +199,7 @@ def _as_spouse(a: str, b: str, person: Row, marriages: list[Row]) -> dict[str, A
         "kind": "marriage",
         "path": [a, b],
         "common_ancestor": None,
-        "marriage": _couple_edge(last),
+        "marriage": couple_edge(last),
     }
 
 
@@ -315,5 +247,5 @@ def _in_law(
         "path": path,
         "common_ancestor": found.ancestor,
         "through": spouse,
-        "marriage": _couple_edge(couple),
+        "marriage": couple_edge(couple),
     }

@@ -38,7 +38,7 @@ Fact = dict[str, Any]
 PersonRow = tuple[Any, ...]
 IDENTITY_FIELDS = tuple(f for f in PERSON_FIELDS if f not in ("birth_year", "residence"))
 """A person's fields the read model keeps as facts: a birth year is read into the birth date
-(`_year`), and where a person lives is not who they are."""
+(`year_of`), and where a person lives is not who they are."""
 NOT_DESCRIBING = ("correction", "divorce")
 WORD = re.compile(r"[a-z0-9]+")
 IDENTITY_KEYS = frozenset(IDENTITY_FIELDS)
@@ -51,12 +51,20 @@ def fold(text: str) -> str:
 
 
 def counts(row: Row, as_of: str | None, registered: str = "registered_on") -> bool:
-    """Did the ledger know this row on `as_of` (registered by then, not yet revoked)?"""
-    if as_of is None:
-        return not row.get("revoked")
-    if row[registered] is None or row[registered] > as_of:
-        return False
-    return not row.get("revoked") or (row.get("revoked_on") or "") > as_of
+    """Did the ledger count this row on `as_of` (registered by then, not revoked by then)?
+    None: now. A revoked act stays in the ledger, and counts for nothing once revoked
+    (docs/adr/0002-revoked-acts.md)."""
+    return known_on(row, as_of, registered) and not revoked_by(row, as_of)
+
+
+def known_on(row: Row, as_of: str | None, registered: str = "registered_on") -> bool:
+    """Was this row registered by `as_of` (None: now)?"""
+    return as_of is None or (row[registered] is not None and row[registered] <= as_of)
+
+
+def revoked_by(row: Row, as_of: str | None) -> bool:
+    """Had a decision revoked this row by `as_of` (None: now)? Its date is the decision's."""
+    return bool(row.get("revoked")) and (as_of is None or (row.get("revoked_on") or "") <= as_of)
 
 
 # Facts and the identity folded from them
@@ -138,6 +146,12 @@ def roles(event: Registration.Registered, described: Described) -> list[tuple[st
     if event.kind == "correction":
         return [(pin, "subject") for pin in event.pins]
     return [(pin, role) for pin, role, _ in described]
+
+
+def describing(acts: list[Row]) -> list[Row]:
+    """The acts that say who the person is: a person none of whose acts in force describes
+    them (all revoked, say) is not a person of the read models."""
+    return [a for a in acts if a["kind"] not in NOT_DESCRIBING]
 
 
 def identity(pin: str, acts: list[Row]) -> dict[str, Any]:
@@ -256,22 +270,28 @@ def _own_birth(each: Fact) -> bool:
 # Reading acts
 
 
-def load_acts(tx: Tx, pins: list[str], as_of: str | None) -> dict[str, list[Row]]:
-    """Each person's acts in fact-date order (sorted here: the database need not sort wide rows),
-    with their content as it stood on `as_of` when one is given."""
+def load_acts(
+    tx: Tx, pins: list[str], as_of: str | None, revoked: bool = False
+) -> dict[str, list[Row]]:
+    """Each person's acts in force in fact-date order (sorted here: the database need not sort
+    wide rows), with their content as it stood on `as_of` when one is given. `revoked`: the
+    acts revoked by then too (a history read), each flagged in its `revoked` column (an act
+    revoked after `as_of` was not revoked then)."""
     found: dict[str, list[Row]] = defaultdict(list)
     where, params = tx.any_of("ap.pin", pins)
     acts = tx.rows(
         "SELECT ap.pin, ap.role, a.act_id, a.kind, a.authority, a.book, a.number, "
         "a.registered_on, a.fact_date, a.fact_sort, a.content, a.original, a.revoked, "
-        "a.revoked_on, a.source, a.position FROM ll_act_person ap "
+        "a.revoked_on, a.revocation, a.source, a.position FROM ll_act_person ap "
         f"JOIN ll_act a ON a.act_id = ap.act_id WHERE {where}",
         params,
     )
     acts.sort(key=lambda a: (a["fact_sort"], a["registered_on"], a["position"]))
     for act in acts:
-        if counts(act, as_of):
-            found[act["pin"]].append(act)
+        if known_on(act, as_of):
+            act["revoked"] = revoked_by(act, as_of)
+            if revoked or not act["revoked"]:
+                found[act["pin"]].append(act)
     if as_of is not None:
         _undo_later_corrections(tx, [a for acts in found.values() for a in acts], as_of)
     return found
@@ -323,7 +343,7 @@ class Known:
         self.open = False  # a batch that may use them is under way
         self.complete = False
         self._rows: dict[str, Stored] = {}
-        self._written: dict[str, Stored] = {}
+        self._written: dict[str, Stored | None] = {}
 
     def begin(self, position: int) -> None:
         if position != self.at:
@@ -339,7 +359,10 @@ class Known:
             self.complete = False
         else:
             for pin, row in self._written.items():
-                self._keep(pin, row)
+                if row is None:
+                    self._rows.pop(pin, None)
+                else:
+                    self._keep(pin, row)
         excess = len(self._rows) - self.limit
         if excess > 0:
             self.complete = False
@@ -364,7 +387,8 @@ class Known:
         self._rows.pop(pin, None)  # the newest last: the oldest go first
         self._rows[pin] = row
 
-    def written(self, pin: str, row: Stored) -> None:
+    def written(self, pin: str, row: Stored | None) -> None:
+        """A row the batch wrote (None: deleted)."""
         if self.open:
             self._written[pin] = row
 
@@ -438,14 +462,18 @@ def refresh(tx: Tx, changes: Changes, position: int) -> None:
     """Rewrite the rows of the persons a batch changed: their stored sources weighed against
     the new facts (see `Changes.weighed`: a person no new fact changes is not written), or,
     for those whose earlier acts were corrected or revoked, the sources of all their acts read
-    again."""
+    again; a person none of whose acts in force describes them any more is deleted."""
     reread = sorted(changes.reread)
     changes.read_stored(tx, [pin for pin in reread if pin not in changes.stored])
     acts = load_acts(tx, reread, None) if reread else {}
-    changed = changes.weighed(tx)
+    changed, gone = changes.weighed(tx), []
     for pin in reread:
-        described = [a for a in acts.get(pin, []) if a["kind"] not in NOT_DESCRIBING]
+        described = describing(acts.get(pin, []))
+        if not described:
+            gone.append(pin)
+            continue
         changed[pin] = sources_of(fact(pin, a["role"], a, loads(a["content"])) for a in described)
+    _delete_people(tx, gone, changes)
     rows = []
     for pin in sorted(changed):
         guard = guard_of(changed[pin])
@@ -453,6 +481,20 @@ def refresh(tx: Tx, changes: Changes, position: int) -> None:
         changes.known.written(pin, (rows[-1][2], guard))
     _rewrite_words(tx, changes.stored, rows)
     _write_people(tx, rows, changes.stored)
+
+
+def _delete_people(tx: Tx, pins: list[str], changes: Changes) -> None:
+    """Delete the rows (and indexed name words) of persons the read models no longer know."""
+    for pin in pins:
+        stored = changes.stored.get(pin)
+        if stored is None:  # never written (the batch registered and revoked their act)
+            continue
+        tx.defer("ll_person", "DELETE FROM ll_person WHERE pin = %s", (pin,))
+        for word in sorted(name_words(stored[0])):
+            tx.defer(
+                "ll_name_word", "DELETE FROM ll_name_word WHERE word = %s AND pin = %s", (word, pin)
+            )
+        changes.known.written(pin, None)
 
 
 PERSON_INSERT = (
@@ -491,7 +533,7 @@ def _person_row(pin: str, sources: Sources, guard: Guard, position: int) -> Pers
         fold(person.get("given_name") or name.split(" ")[-1]),
         person["sex"],
         person["birth_date"],
-        _year(str(person["birth_date"])) or Pin(pin).birth_year,
+        year_of(str(person["birth_date"])) or Pin(pin).birth_year,
         pin[:3],
         person["status"],
         person["death_date"],
@@ -501,7 +543,7 @@ def _person_row(pin: str, sources: Sources, guard: Guard, position: int) -> Pers
     )
 
 
-def _year(date_text: str) -> int | None:
+def year_of(date_text: str) -> int | None:
     """The year of a (partial) date, None when the text is none (an act stored before
     corrected dates were checked may hold any text)."""
     return int(date_text[:4]) if date_text[:4].isdigit() else None

@@ -17,7 +17,16 @@ from typing import Any
 from lifeledger.domain.provinces import PROVINCES
 from lifeledger.jsontext import loads
 from lifeledger.projections.database import Row, Tx
-from lifeledger.projections.identity import counts, fold, identity, load_acts, render
+from lifeledger.projections.family_edges import marriage_registration
+from lifeledger.projections.identity import (
+    counts,
+    describing,
+    fold,
+    identity,
+    load_acts,
+    render,
+    year_of,
+)
 
 BLOOD = ("mother", "father")
 __all__ = ["Rows", "build", "fold", "load", "related_query"]
@@ -66,7 +75,7 @@ def load(tx: Tx, pins: set[str], as_of: str | None = None) -> Rows:
     rows, wanted = Rows(), sorted(pins)
     if as_of is not None:
         acts = load_acts(tx, wanted, as_of)
-        rows.people = {pin: identity(pin, acts[pin]) for pin in wanted if acts.get(pin)}
+        rows.people = {pin: identity(pin, acts[pin]) for pin in wanted if _described(acts, pin)}
     children_of, params_c = tx.any_of("child_pin", wanted)
     parent_of, params_p = tx.any_of("parent_pin", wanted)
     edges = tx.rows(
@@ -106,12 +115,17 @@ def _load_known(tx: Tx, rows: Rows, pins: set[str], as_of: str | None) -> None:
     if as_of is not None:
         others = sorted(p for p in related - pins if p)
         acts = load_acts(tx, others, as_of) if others else {}
-        rows.known = {pin: identity(pin, acts[pin]) for pin in others if acts.get(pin)}
+        rows.known = {pin: identity(pin, acts[pin]) for pin in others if _described(acts, pin)}
         return
     where, params = tx.any_of("pin", sorted(p for p in related | pins if p))
     for row in tx.rows(f"SELECT pin, sources FROM ll_person WHERE {where}", params):
         person = render(row["pin"], loads(row["sources"]))
         (rows.people if row["pin"] in pins else rows.known)[row["pin"]] = person
+
+
+def _described(acts: dict[str, list[Row]], pin: str) -> bool:
+    """Does an act in force say who the person is (as `identity.refresh` keeps `ll_person`)?"""
+    return bool(describing(acts.get(pin, [])))
 
 
 def related_query(tx: Tx, wanted: list[str]) -> tuple[str, list[Any]]:
@@ -171,9 +185,13 @@ def _parents(pin: str, rows: Rows, known: dict[str, Any]) -> dict[str, Any]:
     parents: dict[str, Any] = {"mother": None, "father": None}
     for edge in sorted(rows.parents_of.get(pin, ()), key=_edge_order):
         if edge["child_pin"] == pin:
+            parent = known.get(edge["parent_pin"] or "")
             parents[edge["role"]] = {
                 **_named(edge["parent_pin"], known, edge["parent_name"]),
-                "birth_year": edge["parent_birth_year"],
+                # The ledger's, when it knows the parent; else the year the act states.
+                "birth_year": year_of(parent["birth_date"])
+                if parent
+                else edge["parent_birth_year"],
                 "kind": edge["kind"],
             }
     return parents
@@ -242,11 +260,11 @@ def _spouses(
                 "from": couple["since"],
                 "to": end[0],
                 "end_reason": end[1],
-                "registration": couple["act_id"],
+                "registration": marriage_registration(couple),
                 "spouse_died": bool((known.get(spouse) or {}).get("death_date")),
             }
         )
-    return sorted(found, key=lambda s: (s["from"], s["registration"]))
+    return sorted(found, key=lambda s: (s["from"], *s["registration"].values()))
 
 
 def _marital_status(person: dict[str, Any], spouses: list[dict[str, Any]]) -> str:

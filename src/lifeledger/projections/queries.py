@@ -7,9 +7,16 @@ from typing import Any
 
 from lifeledger.domain.acts import get_path
 from lifeledger.jsontext import loads
-from lifeledger.projections import documents, graph, lookups, person_view, search
+from lifeledger.projections import (
+    documents,
+    family_tree,
+    graph,
+    lookups,
+    person_view,
+    search,
+)
 from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps
-from lifeledger.projections.identity import load_acts
+from lifeledger.projections.identity import describing, load_acts
 from lifeledger.projections.runner import Runner
 
 
@@ -51,10 +58,11 @@ class Queries:
         return Read(None if read.data is None else dumps(read.data), read.position)
 
     def timeline(self, pin: str, as_of: str | None = None) -> Read:
-        """The person's acts in fact-date order, each with its reference, source and corrections."""
+        """The person's acts in fact-date order, each with its reference, source and corrections;
+        an act revoked (by `as_of`) is there too, flagged with its revocation."""
         with self.db.transaction() as tx:
             position = self._position(tx)
-            acts = load_acts(tx, [pin], as_of).get(pin, [])
+            acts = load_acts(tx, [pin], as_of, revoked=True).get(pin, [])
             if not acts:
                 return Read(None, position)
             trail = self._corrections_of(tx, [a["act_id"] for a in acts], as_of)
@@ -74,13 +82,15 @@ class Queries:
             return str(row["first"]) if row and row["first"] else None
 
     def corrections(self, pin: str) -> Read:
-        """The correction trail of every act of the person: each field's original and changes."""
+        """The correction trail of the person's acts: each corrected field's original and
+        changes, and each revoked act with its revocation."""
         with self.db.transaction() as tx:
             position = self._position(tx)
             acts = tx.rows(
-                "SELECT a.act_id, a.kind, a.authority, a.book, a.number, a.original, a.content "
-                "FROM ll_act_person ap JOIN ll_act a ON a.act_id = ap.act_id WHERE ap.pin = %s "
-                "ORDER BY a.fact_sort",
+                "SELECT a.act_id, a.kind, a.authority, a.book, a.number, a.registered_on, "
+                "a.original, a.content, a.revoked, a.revocation FROM ll_act_person ap "
+                "JOIN ll_act a ON a.act_id = ap.act_id WHERE ap.pin = %s "
+                "ORDER BY a.fact_sort, a.position",
                 (pin,),
             )
             if not acts:
@@ -88,17 +98,30 @@ class Queries:
             trail = self._corrections_of(tx, [a["act_id"] for a in acts], None)
             return Read(
                 [
-                    _field_histories(act, trail[act["act_id"]])
+                    _field_histories(act, trail.get(act["act_id"], []))
                     for act in acts
-                    if act["act_id"] in trail
+                    if act["act_id"] in trail or act["revoked"]
                 ],
                 position,
             )
 
-    def family(self, pin: str, depth: int = 2) -> Read:
-        """Ancestors and descendants to `depth` generations as a graph (see `graph.family`)."""
+    def revocations(self, pin: str, as_of: str | None = None) -> list[dict[str, Any]]:
+        """Why a person the ledger has acts about reads as unknown (on `as_of`): the
+        revocations of the acts that described them, when none of those is in force (else
+        none: the person is known, or was never described)."""
         with self.db.transaction() as tx:
-            return Read(graph.family(tx, pin, depth), self._position(tx))
+            acts = describing(load_acts(tx, [pin], as_of, revoked=True).get(pin, []))
+        if not acts or not all(act["revoked"] for act in acts):
+            return []
+        return [
+            {"kind": act["kind"], "registration": _registration(act), **_revocation(act)}
+            for act in acts
+        ]
+
+    def family(self, pin: str, depth: int = 2) -> Read:
+        """The family tree to `depth` generations as a graph (see `family_tree`)."""
+        with self.db.transaction() as tx:
+            return Read(family_tree.family(tx, pin, depth), self._position(tx))
 
     def relationship(self, a: str, b: str) -> Read:
         """How b is related to a, named from a's point of view: "b is a's <relation>"
@@ -214,20 +237,32 @@ def _correction(row: Row) -> dict[str, Any]:
     }
 
 
+def _registration(act: Row) -> dict[str, Any]:
+    """An act's registration reference, as every read writes it."""
+    return {
+        "authority": act["authority"],
+        "book": act["book"],
+        "number": act["number"],
+        "registered_on": act["registered_on"],
+    }
+
+
+def _revocation(act: Row) -> dict[str, Any]:
+    """Whether the act is revoked (on the day read) and the decision that revoked it
+    (decision, decided_on, authority, reason, recorded_by; None when it is not)."""
+    revocation: dict[str, Any] | None = loads(act["revocation"]) if act["revoked"] else None
+    return {"revoked": bool(act["revoked"]), "revocation": revocation}
+
+
 def _timeline_entry(act: Row, corrections: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "act_id": act["act_id"],
         "kind": act["kind"],
         "role": act["role"],
         "occurred_on": act["fact_date"],
-        "registration": {
-            "authority": act["authority"],
-            "book": act["book"],
-            "number": act["number"],
-            "registered_on": act["registered_on"],
-        },
+        "registration": _registration(act),
         "source": loads(act["source"]),
-        "revoked": bool(act["revoked"]),
+        **_revocation(act),
         "content": loads(act["content"]),
         "corrections": corrections,
     }
@@ -250,10 +285,7 @@ def _field_histories(act: Row, corrections: list[dict[str, Any]]) -> dict[str, A
     return {
         "act_id": act["act_id"],
         "kind": act["kind"],
-        "registration": {
-            "authority": act["authority"],
-            "book": act["book"],
-            "number": act["number"],
-        },
+        "registration": _registration(act),
         "fields": list(fields.values()),
+        **_revocation(act),
     }

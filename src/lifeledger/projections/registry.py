@@ -54,6 +54,7 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS ll_parent_parent ON ll_parent (parent_pin)",
     """CREATE TABLE IF NOT EXISTS ll_couple (
         act_id TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, since TEXT NOT NULL,
+        authority TEXT NOT NULL, book TEXT NOT NULL, number TEXT NOT NULL,
         registered_on TEXT NOT NULL, divorce_act TEXT, divorced_on TEXT,
         divorce_registered_on TEXT, annulment BIGINT NOT NULL DEFAULT 0,
         revoked BIGINT NOT NULL DEFAULT 0, revoked_on TEXT)""",
@@ -119,6 +120,8 @@ class RegistryProjection(Projection):
     name = "registry"
     tables = TABLES
     ddl = DDL
+    version = "2"  # 2: persons none of whose acts in force describes them are deleted
+    """Bumped when the rows or the stored person documents change shape without the DDL."""
     topics = (
         "lifeledger.domain.registration:Registration.",
         "lifeledger.domain.entry:StagedEntry.",

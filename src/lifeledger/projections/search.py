@@ -61,11 +61,12 @@ def reference_in(q: str | None) -> tuple[str, str, str] | None:
 
 
 def by_reference(tx: Tx, authority: str, book: str, number: str) -> dict[str, Any]:
-    """The persons of the act registered under this reference."""
+    """The persons of the act registered under this reference, if it is in force (a revoked
+    act links no one: its registration read shows it, flagged)."""
     rows = tx.rows(
         f"SELECT {COLUMNS}, ap.role FROM ll_act a JOIN ll_act_person ap ON ap.act_id = a.act_id "
-        "JOIN ll_person p ON p.pin = ap.pin "
-        "WHERE a.authority = %s AND a.book = %s AND a.number = %s ORDER BY ap.role, p.pin",
+        "JOIN ll_person p ON p.pin = ap.pin WHERE a.authority = %s AND a.book = %s "
+        "AND a.number = %s AND a.revoked = 0 ORDER BY ap.role, p.pin",
         (authority, book, number),
     )
     label = f"{authority}/{book}/{number}"

@@ -76,24 +76,45 @@ def look_up(
     context.await_position(min_position)
 
 
-def found(data: Any, pin: str, context: ApiContext | None = None, day: str | None = None) -> Any:
-    """The data read of the person; a 404 if none, which says when the read was of a day
-    before the person's first registration."""
-    if data is not None:
-        return data
-    if context is not None and day is not None:
-        first = context.projections.first_registered(pin)
-        if first is not None and first > day:
-            raise ApiProblem(
+def found(data: Any, context: ApiContext, *pins: str, as_of: str | None = None) -> Any:
+    """`data`, unless the read found nothing: then the 404 of the persons it is about."""
+    if data is None:
+        raise absent(context, pins, as_of)
+    return data
+
+
+def absent(context: ApiContext, pins: tuple[str, ...], as_of: str | None) -> Exception:
+    """The 404 of a read that found nothing, saying why: a day (`as_of`) before the person's
+    first registration; every act that described them revoked (docs/adr/0002-revoked-acts.md,
+    naming each revocation); else no person with that PIN."""
+    for pin in pins:
+        first = context.projections.first_registered(pin) if as_of is not None else None
+        if as_of is not None and first is not None and first > as_of:
+            return ApiProblem(
                 404,
                 "not-yet-registered",
                 "Not yet registered on that day",
-                f"as_of: on {day} no act of {pin} was registered yet; the first was "
+                f"as_of: on {as_of} no act of {pin} was registered yet; the first was "
                 f"registered on {first}",
                 field="as_of",
                 first_registered_on=first,
             )
-    raise PersonNotFound(f"no person with PIN {pin} in the ledger", pin=pin)
+        revoked = context.projections.revocations(pin, as_of)
+        if revoked:
+            acts = "; ".join(f"{r['kind']} {_revoked_by(r)}" for r in revoked)
+            return PersonNotFound(
+                f"PIN {pin} has no act in force: {acts}; its timeline shows them", pin=pin
+            )
+    either = " or ".join(pins)
+    return PersonNotFound(f"no person with PIN {either} in the ledger", pin=either)
+
+
+def _revoked_by(act: dict[str, Any]) -> str:
+    ref, decision = act["registration"], act["revocation"]
+    return (
+        f"{ref['authority']}/{ref['book']}/{ref['number']} revoked by {decision['decision']} "
+        f"of {decision['decided_on']} ({decision['authority']})"
+    )
 
 
 @router.get("/persons/{pin}", response_model=PersonOut, responses=READ)
@@ -108,7 +129,7 @@ def read_person(
     day = end_of(as_of)
     look_up(context, user, {"pin": pin}, "person", min_position, detail=as_of)
     read = context.projections.person_json(pin, day)
-    data = found(read.data, pin, context, day)
+    data = found(read.data, context, pin, as_of=day)
     if not user.national:
         return read_response(visible(user, loads(data)), read.position)
     return read_json_response(data, read.position)
@@ -122,11 +143,12 @@ def read_timeline(
     as_of: AsOf = None,
     min_position: MinPosition = None,
 ) -> JSONResponse:
-    """The person's acts in fact-date order, with registration, source and corrections."""
+    """The person's acts in fact-date order, with registration, source and corrections; a
+    revoked act stays, with `revoked: true` and its `revocation`."""
     day = end_of(as_of)
     look_up(context, user, {"pin": pin}, "timeline", min_position, detail=as_of)
     read = context.projections.timeline(pin, day)
-    events = visible(user, found(read.data, pin, context, day))
+    events = visible(user, found(read.data, context, pin, as_of=day))
     return read_response({"pin": pin, "events": events}, read.position)
 
 
@@ -135,13 +157,17 @@ def read_family(
     pin: PinPath,
     context: Context,
     user: Reader,
-    depth: Annotated[int, Query(ge=1, le=6, description="Generations up and down")] = 2,
+    depth: Annotated[
+        int, Query(ge=1, le=6, description="Generations up and down (default 2: grandparents)")
+    ] = 2,
     min_position: MinPosition = None,
 ) -> JSONResponse:
-    """Ancestors and descendants as a graph of `nodes` and `edges`."""
+    """The family tree as a graph of `nodes` and `edges`: ancestors and descendants to `depth`
+    generations, the brothers and sisters at each generation above, and the spouses of all of
+    them (couple edges with the marriage's `from`, `to`, `end_reason` and `registration`)."""
     look_up(context, user, {"pin": pin}, "family", min_position, detail=f"depth={depth}")
     read = context.projections.family(pin, depth)
-    graph = visible(user, dict(found(read.data, pin)))
+    graph = visible(user, dict(found(read.data, context, pin)))
     return read_response({"pin": pin, "depth": depth, **graph}, read.position)
 
 
@@ -156,7 +182,7 @@ def read_relationship(
     """How two persons are related (by blood, marriage or adoption), if at all."""
     look_up(context, user, {"a": a, "b": b}, "relationship", min_position, detail=f"{a}~{b}")
     read = context.projections.relationship(a, b)
-    relation = found(read.data, f"{a} or {b}")
+    relation = found(read.data, context, a, b)
     body = visible(user, relation) if isinstance(relation, dict) else {"relationship": relation}
     return read_response({**body, "a": a, "b": b}, read.position)
 
@@ -168,7 +194,10 @@ def read_corrections(
     user: CurrentUser,
     min_position: MinPosition = None,
 ) -> JSONResponse:
-    """The correction trail: each corrected field's original, changes, basis and user."""
+    """The correction trail: each corrected field's original, changes, basis and user, and
+    each revoked act with its `revocation`."""
     look_up(context, user, {"pin": pin}, "corrections", min_position, Permission.READ_CORRECTIONS)
     read = context.projections.corrections(pin)
-    return read_response({"pin": pin, "acts": visible(user, found(read.data, pin))}, read.position)
+    return read_response(
+        {"pin": pin, "acts": visible(user, found(read.data, context, pin))}, read.position
+    )

@@ -40,12 +40,23 @@ class ParentsOut(Out):
     father: RelatedOut | None = None
 
 
+class ReferenceOut(Out):
+    """A registration reference: the registering authority, the book, the number in it, and
+    the day it was registered."""
+
+    authority: str
+    book: str
+    number: str
+    registered_on: str
+
+
 class SpouseOut(RelatedOut):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     from_: str | None = Field(None, alias="from")
     to: str | None = None
     end_reason: str | None = None
+    registration: ReferenceOut | None = Field(None, description="The marriage's registration")
 
 
 class SiblingOut(RelatedOut):
