@@ -163,7 +163,7 @@ def test_rebuild_progress_bars_end_at_their_totals(database_url: str, tmp_path: 
         if not chunk:
             break
         output += chunk
-    assert process.wait(timeout=120) == 0
+    assert process.wait(timeout=120) == 0, output.decode(errors="replace")[-3000:]
     running.terminate()
     running.wait(timeout=30)
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode(errors="replace"))

@@ -49,6 +49,8 @@ _TEXT_TYPE = re.compile(r"\bTEXT\b")
 BYTEWISE_TEXT = 'TEXT COLLATE "C"'
 """Text columns on PostgreSQL (see `Tx.create`)."""
 _ROWS_PER_INSERT = 5000
+READ_MODELS_LOCK = 0x11FE1ED6E5
+"""PostgreSQL advisory lock: a rebuild holds it alone, every other writer shares it."""
 _ROWS_TO_COPY = 1000
 
 
@@ -118,6 +120,14 @@ class Tx:
         C.UTF-8's) made every index key compare through `strcoll`, a large share of
         PostgreSQL's work in a catch-up."""
         self.execute(_TEXT_TYPE.sub(BYTEWISE_TEXT, statement) if self.postgres else statement)
+
+    def hold_read_models(self, alone: bool = False) -> None:
+        """First in a transaction that writes the read models: a rebuild (`alone`) waits for
+        every batch, document step and ANALYZE under way and they wait for it, so its DROPs
+        never deadlock with them (PostgreSQL; SQLite's write lock already does this)."""
+        if self.postgres:
+            shared = "" if alone else "_shared"
+            self.execute(f"SELECT pg_advisory_xact_lock{shared}(%s)", (READ_MODELS_LOCK,))
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.flush()

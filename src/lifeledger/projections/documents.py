@@ -66,6 +66,7 @@ def refresh(db: ViewDatabase, limit: int = 5 * CHUNK) -> int:
     if _up_to_date(db):
         return 0
     with db.transaction(lock=True) as tx:
+        tx.hold_read_models()
         if tx.postgres:
             # Hundreds of keys per lookup: the tables are in memory, so index probes are cheap
             # (with the default cost, PostgreSQL scans whole tables for them).

@@ -147,6 +147,7 @@ class Runner:
         with self.db.transaction(lock=True) as tx:
             if tx.postgres:  # one process at a time creates or replaces the tables
                 tx.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            tx.hold_read_models(alone=True)  # it may drop a projection's tables
             tx.execute(TRACKING_DDL)
             tx.execute(SCHEMA_DDL)
             for projection in self.projections:
@@ -223,6 +224,7 @@ class Runner:
             return
         tables = [table for projection in self.projections for table in projection.tables]
         with self.db.transaction() as tx:
+            tx.hold_read_models()
             # The planner needs the tables' sizes, not fine histograms: a small sample (3,000
             # rows instead of 30,000) cut ANALYZE's share of a catch-up from a fifth to little
             # (autovacuum analyzes with the full sample later).
@@ -265,6 +267,7 @@ class Runner:
         last = batch.last
         try:
             with self.db.transaction(lock=True) as tx:
+                tx.hold_read_models()
                 if tx.postgres:
                     # A crash may lose the last batches' commits, rows and position together:
                     # the next run applies them again. So the batch need not wait for the disk.
@@ -301,6 +304,7 @@ class Runner:
         if unknown:
             raise ValueError(f"no projection named {', '.join(sorted(unknown))}")
         with self.db.transaction(lock=True) as tx:
+            tx.hold_read_models(alone=True)
             for projection in chosen:
                 self._reset(tx, projection)
         return self.catch_up(progress)
