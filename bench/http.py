@@ -56,10 +56,10 @@ sys.path.insert(0, str(ROOT))
 from bench.http_load import Result, run_load
 from bench.projections import fill_once
 from lifeledger.auth import UserStore
+from lifeledger.database import ViewDatabase
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
-from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
 from lifeledger.store import DatabaseUrl, create_database, drop_database
 

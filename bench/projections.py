@@ -38,10 +38,10 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.families import registered_events
+from lifeledger.database import ViewDatabase
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, documents
-from lifeledger.projections.database import ViewDatabase
 from lifeledger.projections.queries import Queries
 from lifeledger.projections.registry import RegistryProjection
 from lifeledger.projections.runner import SCHEMA_DDL, TRACKING_DDL, Envelope

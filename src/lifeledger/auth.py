@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from lifeledger.database import ViewDatabase
 from lifeledger.domain.jurisdiction import covers
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.projections.database import ViewDatabase
 
 ROLES = ("officer", "approver", "auditor", "subscriber", "admin")
 KEY_PREFIX = "ll_"

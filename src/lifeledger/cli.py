@@ -18,11 +18,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from lifeledger.auth import ROLES, UserError, UserStore
 from lifeledger.cli_projections import app as projections_app
+from lifeledger.database import ViewDatabase
 from lifeledger.demo import load_demo
 from lifeledger.importers.register import ImportSummary, UnreadableExport, import_files
 from lifeledger.importers.validation import WorkerFailed
 from lifeledger.ledger import Ledger
-from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings, problems
 
 app = typer.Typer(help="lifeledger: an event-sourced ledger of civil status (hộ tịch).")

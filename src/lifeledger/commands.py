@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from lifeledger.domain import rules
+from lifeledger.domain.act_layout import ACT_FIELDS, FACT_FIELDS, PERSON_PATHS
 from lifeledger.domain.acts import PARENT_ROLES, PERSON_FIELDS, Act, PersonRef, Reference
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import (
@@ -441,35 +442,6 @@ def _correction_target(work: Work, act: Act) -> Registration:
             f"correction refused: act {reference.label} has been revoked", reference=reference.label
         )
     return target
-
-
-PERSON_PATHS = {
-    "birth": ("child", "mother", "father"),
-    "marriage": ("spouses.0", "spouses.1"),
-    "death": ("deceased",),
-    "parentage": ("parent", "child"),
-    "adoption": ("parent", "child"),
-    "guardianship_opened": ("ward", "guardian"),
-    "guardianship_ended": ("ward", "guardian"),
-}
-ACT_FIELDS = (
-    "occurred_on",
-    "death.date",
-    "death.time",
-    "death.place",
-    "death.cause",
-    "death.notice",
-    "court.decision",
-    "court.name",
-    "court.effective_on",
-)
-# Corrected fields that change a fact the rules look at: act kind -> field -> fact key.
-FACT_FIELDS = {
-    "birth": {"child.birth_date": "on", "occurred_on": "on", "child.sex": "sex"},
-    "death": {"death.date": "on", "occurred_on": "on"},
-    "marriage": {"occurred_on": "on"},
-    "divorce": {"court.effective_on": "on"},
-}
 
 
 def _check_change(target: Registration, change: dict[str, Any], index: int) -> None:

@@ -18,7 +18,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from lifeledger.jsontext import holds_long_number
+from lifeledger.jsoncodec import holds_long_number
 
 
 @dataclass(frozen=True)

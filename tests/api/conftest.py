@@ -15,9 +15,9 @@ import pytest
 from lifeledger.api.app import create_app
 from lifeledger.api.context import ApiContext
 from lifeledger.auth import UserStore
+from lifeledger.database import ViewDatabase
 from lifeledger.domain.acts import Reference
 from lifeledger.domain.entry import entry_id
-from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
 
 with warnings.catch_warnings():

@@ -9,9 +9,9 @@ from lifeledger.api.app import create_app
 from lifeledger.api.serve import prepare
 from lifeledger.auth import UserStore, hash_key
 from lifeledger.cli import app
+from lifeledger.database import ViewDatabase
 from lifeledger.demo import DEMO_PIN
 from lifeledger.ledger import Ledger
-from lifeledger.projections.database import ViewDatabase
 
 
 def test_users_add_list_disable(database_url: str) -> None:

@@ -10,9 +10,9 @@ from tests.api.conftest import Api, import_recorded, is_problem, jsonl, post_act
 from tests.builders import a_birth, a_marriage, a_pin
 
 from lifeledger.api import records
+from lifeledger.database import ViewDatabase
 from lifeledger.domain.acts import Reference
 from lifeledger.importers.register import import_files
-from lifeledger.projections.database import ViewDatabase
 
 
 def test_multipart_import_stages_lines_and_can_be_read_again(api: Api) -> None:

@@ -26,7 +26,7 @@ from tests.builders import a_birth, a_marriage, a_pin, a_revocation
 
 from lifeledger.api.answers import fingerprint
 from lifeledger.api.records import IdempotencyStore, now
-from lifeledger.projections.database import ViewDatabase
+from lifeledger.database import ViewDatabase
 
 KEY = {"Idempotency-Key": "retry-1"}
 

@@ -31,9 +31,9 @@ from tests.api.conftest import api_settings
 from lifeledger.api.app import create_app
 from lifeledger.api.schemas.common import REFUSALS_KEY
 from lifeledger.auth import UserStore
+from lifeledger.database import ViewDatabase
 from lifeledger.demo import load_demo
 from lifeledger.ledger import Ledger
-from lifeledger.projections.database import ViewDatabase
 
 CONFIG = Path(__file__).parents[2] / "schemathesis.toml"
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from lifeledger.auth import UserStore
+from lifeledger.database import ViewDatabase
 from lifeledger.ledger import Ledger
-from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
 from tests.builders import a_birth, a_pin
 

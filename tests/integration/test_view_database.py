@@ -8,7 +8,7 @@ import sqlite3
 import psycopg
 import pytest
 
-from lifeledger.projections.database import ViewDatabase
+from lifeledger.database import ViewDatabase
 
 INSERT = "INSERT INTO t (k, v) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 

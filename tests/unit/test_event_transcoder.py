@@ -15,8 +15,7 @@ from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.person import Person
 from lifeledger.domain.registration import Registration
-from lifeledger.jsontext import loads
-from lifeledger.projections.database import dumps
+from lifeledger.jsoncodec import dumps, loads
 from lifeledger.store import EventTranscoder
 
 STATES: list[Any] = [

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from lifeledger.database import Tx, ViewDatabase
 from lifeledger.domain.acts import check_storable
 from lifeledger.domain.errors import InvalidEntry
 from lifeledger.importers.validation import Rejection
-from lifeledger.jsontext import loads
-from lifeledger.projections.database import Tx, ViewDatabase
+from lifeledger.jsoncodec import loads
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import uvicorn
 from lifeledger.api import records
 from lifeledger.api.app import create_app
 from lifeledger.auth import UserStore
+from lifeledger.database import ViewDatabase
 from lifeledger.demo import DEMO_PIN, load_demo
 from lifeledger.ledger import Ledger
-from lifeledger.projections.database import ViewDatabase
 from lifeledger.settings import Settings
 from lifeledger.store import DatabaseUrl
 

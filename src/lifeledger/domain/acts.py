@@ -31,18 +31,9 @@ from lifeledger.domain.errors import (
 )
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.provinces import PROVINCES
+from lifeledger.domain.vocabulary import ActKind
 
-KINDS = (
-    "birth",
-    "marriage",
-    "divorce",
-    "death",
-    "parentage",
-    "adoption",
-    "guardianship_opened",
-    "guardianship_ended",
-    "correction",
-)
+KINDS = tuple(ActKind)
 SOURCES = ("live", "digitized", "court", "abroad", "reconciliation")
 PARENT_ROLES = ("mother", "father", "adoptive_mother", "adoptive_father")
 CORRECTION_KINDS = ("change", "correct", "supplement", "ethnicity", "sex")

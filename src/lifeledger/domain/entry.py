@@ -12,8 +12,9 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from lifeledger.domain.acts import Reference, ledger_id
+from lifeledger.domain.vocabulary import EntryStatus
 
-PENDING, APPROVED, REJECTED, CONFLICT = "pending", "approved", "rejected", "conflict"
+PENDING, APPROVED, REJECTED, CONFLICT = tuple(EntryStatus)
 
 
 def entry_id(reference: Reference) -> Any:

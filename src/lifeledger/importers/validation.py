@@ -35,7 +35,7 @@ from lifeledger.domain.errors import InvalidEntry, InvalidInput, LedgerError
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.provinces import PROVINCES
 from lifeledger.importers.scans import Scans
-from lifeledger.jsontext import loads
+from lifeledger.jsoncodec import loads
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lifeledger.projections.database import ViewDatabase
+from lifeledger.database import ViewDatabase
 from lifeledger.projections.queries import Queries
 from lifeledger.projections.registry import RegistryProjection
 from lifeledger.projections.runner import Follower, Runner

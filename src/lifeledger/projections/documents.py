@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from lifeledger.database import Tx, ViewDatabase
+from lifeledger.jsoncodec import dumps
 from lifeledger.projections import person_view
-from lifeledger.projections.database import Tx, ViewDatabase, dumps
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS ll_person_doc (pin TEXT PRIMARY KEY, doc TEXT NOT NULL)",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lifeledger.database import Queue, Row
 from lifeledger.domain.acts import Reference, get_path, is_whole_number
 from lifeledger.domain.registration import Registration
-from lifeledger.projections.database import Queue, Row
 
 
 def write_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:

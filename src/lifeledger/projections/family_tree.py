@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifeledger.projections.database import Row, Tx
+from lifeledger.database import Row, Tx
 from lifeledger.projections.graph import (
     MAX_GENERATIONS,
     PERSON_COLUMNS,

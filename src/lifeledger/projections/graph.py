@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifeledger.database import Row, Tx
 from lifeledger.projections import kinship
-from lifeledger.projections.database import Row, Tx
 from lifeledger.projections.family_edges import marriage_registration
 
 BLOOD = ("mother", "father")

@@ -25,13 +25,13 @@ from typing import Any
 import orjson
 from unidecode import unidecode
 
-from lifeledger.commands import PERSON_PATHS
+from lifeledger.database import Row, Tx
+from lifeledger.domain.act_layout import PERSON_PATHS
 from lifeledger.domain.acts import PERSON_FIELDS, get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.registration import Registration, set_path
-from lifeledger.jsontext import loads
-from lifeledger.projections.database import Row, Tx, dumps
+from lifeledger.jsoncodec import dumps, loads
 from lifeledger.projections.runner import Envelope
 
 Fact = dict[str, Any]
@@ -215,7 +215,7 @@ def guard_text(guard: Guard) -> str:
 
 def read_guard(text: str) -> Guard:
     """A stored guard (`guard_text`), read by orjson itself: it holds field names, ISO dates
-    and positions, never a number orjson could misread (see `jsontext`)."""
+    and positions, never a number orjson could misread (see `jsoncodec`)."""
     lowest, held = orjson.loads(text)
     return lowest, _held(tuple(held))
 

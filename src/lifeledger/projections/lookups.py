@@ -7,8 +7,8 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from lifeledger.jsontext import loads
-from lifeledger.projections.database import Row, Tx
+from lifeledger.database import Row, Tx
+from lifeledger.jsoncodec import loads
 
 ENTRY_STATUSES = ("pending", "conflict", "approved", "rejected")
 OPEN_ENTRIES = ("pending", "conflict")

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from lifeledger.database import Row, Tx
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.jsontext import loads
-from lifeledger.projections.database import Row, Tx
+from lifeledger.jsoncodec import loads
 from lifeledger.projections.family_edges import marriage_registration
 from lifeledger.projections.identity import (
     counts,

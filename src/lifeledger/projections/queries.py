@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lifeledger.database import Row, Tx, ViewDatabase
 from lifeledger.domain.acts import get_path
-from lifeledger.jsontext import loads
+from lifeledger.jsoncodec import dumps, loads
 from lifeledger.projections import (
     documents,
     family_tree,
@@ -15,7 +16,6 @@ from lifeledger.projections import (
     person_view,
     search,
 )
-from lifeledger.projections.database import Row, Tx, ViewDatabase, dumps
 from lifeledger.projections.identity import describing, load_acts
 from lifeledger.projections.runner import Runner
 

@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifeledger.commands import FACT_FIELDS
+from lifeledger.database import Queue, Tx, ViewDatabase, Writes
+from lifeledger.domain.act_layout import FACT_FIELDS
 from lifeledger.domain.acts import Reference, get_path
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration, set_path
-from lifeledger.jsontext import loads
+from lifeledger.jsoncodec import dumps, loads
 from lifeledger.projections import documents, identity
-from lifeledger.projections.database import Queue, Tx, ViewDatabase, Writes, dumps
 from lifeledger.projections.family_edges import (
     move_edge_dates,
     parse_int,

@@ -22,8 +22,8 @@ from typing import Any
 import psycopg
 
 from lifeledger.collector import rare_collections
+from lifeledger.database import BYTEWISE_TEXT, Tx, ViewDatabase
 from lifeledger.ledger import Ledger
-from lifeledger.projections.database import BYTEWISE_TEXT, Tx, ViewDatabase
 from lifeledger.store import read_log
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lifeledger.projections.database import Row, Tx
+from lifeledger.database import Row, Tx
 from lifeledger.projections.identity import fold, words
 
 COMMON = 20_000

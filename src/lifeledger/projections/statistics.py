@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from lifeledger.database import Tx
 from lifeledger.domain.registration import Registration
-from lifeledger.projections.database import Tx
 from lifeledger.projections.runner import Envelope, Projection
 
 DDL = (

@@ -31,7 +31,7 @@ from lifeledger.auth import Permission, Principal
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.errors import PersonNotFound
 from lifeledger.domain.pin import Pin
-from lifeledger.jsontext import loads
+from lifeledger.jsoncodec import loads
 
 router = APIRouter(prefix="/v1", tags=["persons"])
 

@@ -1,4 +1,4 @@
-"""`jsontext.loads` reads what `json.loads` reads, as it reads it, and refuses what it refuses."""
+"""`jsoncodec.loads` reads what `json.loads` reads, as it reads it, and refuses what it refuses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.jsontext import loads
+from lifeledger.jsoncodec import loads
 
 TEXTS = [
     '{"pin": "034126000003", "name": "Nguyễn Văn Đức", "page": 12, "ok": true, "n": null}',

@@ -6,7 +6,6 @@ portable types (TEXT, BIGINT, JSON kept as TEXT); rows come back as dicts.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import threading
@@ -14,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-import orjson
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -22,25 +20,6 @@ from psycopg_pool import ConnectionPool
 from lifeledger.store import DatabaseUrl
 
 Row = dict[str, Any]
-_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
-_ORJSON = (
-    orjson.OPT_SORT_KEYS
-    | orjson.OPT_NON_STR_KEYS
-    | orjson.OPT_PASSTHROUGH_DATETIME  # times and dataclasses as `str` gives them, like json
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-)
-
-
-def dumps(value: Any) -> str:
-    """JSON text as the read models store it (sorted keys, UTF-8 kept), by orjson (several
-    times faster: catch-up encodes every act); the standard library's encoder for what orjson
-    refuses (integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(value, default=str, option=_ORJSON).decode()
-    except orjson.JSONEncodeError:
-        return _JSON.encode(value)
-
-
 _INSERT = re.compile(
     r"\s*INSERT INTO (\w+) \(([^()]*)\) VALUES \([%s, ]*\)(.*)", re.IGNORECASE | re.DOTALL
 )
