@@ -15,8 +15,8 @@ from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.person import Person
 from lifeledger.domain.registration import Registration
+from lifeledger.event_codec import EventTranscoder
 from lifeledger.jsoncodec import dumps, loads
-from lifeledger.store import EventTranscoder
 
 STATES: list[Any] = [
     {"timestamp": datetime(2026, 11, 29, 9, 0, tzinfo=UTC), "pins": ["034126000003"]},

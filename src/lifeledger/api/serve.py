@@ -13,10 +13,10 @@ from lifeledger.api import records
 from lifeledger.api.app import create_app
 from lifeledger.auth import UserStore
 from lifeledger.database import ViewDatabase
+from lifeledger.database_url import DatabaseUrl
 from lifeledger.demo import DEMO_PIN, load_demo
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl
 
 FIRST_USER = "admin"
 FIRST_ROLES = ("admin", "officer", "auditor")
