@@ -68,6 +68,12 @@ def dumps(value: Any) -> str:
         return _JSON.encode(value)
 
 
+def dumps_unsorted(value: Any) -> str:
+    """Compact JSON text, keys in their order, UTF-8 kept, by the standard library: the API's
+    own tables keep answers and import reports so."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 _COMPACT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import uvicorn
 
-from lifeledger.api import records
 from lifeledger.api.app import create_app
+from lifeledger.api.migrations import migrate
 from lifeledger.auth import UserStore
 from lifeledger.database import ViewDatabase
 from lifeledger.database_url import DatabaseUrl
@@ -45,7 +45,7 @@ def prepare(settings: Settings, say: Callable[[str], None], demo: bool | None = 
     try:
         users = UserStore(db)
         users.setup()
-        records.setup(db)
+        migrate(db)
         if users.count() == 0:
             key = users.add(FIRST_USER, FIRST_ROLES)
             _show_first_key(settings, key, has_demo, say)
