@@ -47,6 +47,12 @@ def test_reads_back_what_the_library_reads(state: Any) -> None:
     assert shape(ours.decode(data)) == shape(state)  # ints stay ints, UUIDs UUIDs
 
 
+def test_what_orjson_refuses_is_written_as_the_library_writes_it() -> None:
+    library, ours = transcoders()
+    state = {"page": 2**70, "at": datetime(2026, 1, 1, tzinfo=UTC), "name": "Đức", 3: [UUID(int=1)]}
+    assert ours.encode(state) == library.encode(state)
+
+
 def shape(value: Any) -> Any:
     """The types of a value and of everything in it (1 == 1.0, but not for a ledger)."""
     if isinstance(value, dict):
