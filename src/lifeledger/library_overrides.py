@@ -1,5 +1,6 @@
-"""Every place the ledger replaces an internal of the eventsourcing library (pinned to 9.5.x:
-see docs/adr/0003-library-overrides.md): the PostgreSQL recorder's batch insert."""
+"""The ledger's replacements of eventsourcing internals (pinned to 9.5.x; the full list, with
+`Ledger.save` and the direct reads of the event table, is docs/adr/0003-library-overrides.md):
+the PostgreSQL recorder's batch insert."""
 
 from __future__ import annotations
 

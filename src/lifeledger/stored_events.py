@@ -22,8 +22,8 @@ def _uuid_array(ids: list[UUID]) -> str:
 
 def _event_rows(recorder: PostgresApplicationRecorder, query: str, params: Any) -> list[Any]:
     """The rows of a read-only query of the event table (`{events}` in `query`) as tuples,
-    sent in binary: the library's cursors make dicts (a tenth of a catch-up's time), and
-    its text results escape every event's state as hex."""
+    sent in binary: the library's cursors make dicts, and its text results escape every
+    event's state as hex."""
     events = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
     statement = sql.SQL(query).format(events=events)
     with recorder.datastore.transaction(commit=False) as cursor:
@@ -46,8 +46,8 @@ class LogPage:
 def read_log(recorder: Any, start: int, limit: int, topics: Sequence[str] = ()) -> LogPage:
     """Up to `limit` notifications from position `start`, of which those whose topic starts
     with one of `topics` (all when none is given) come with their events. On PostgreSQL the
-    others' ids and states are not even sent (two thirds of a catch-up's notifications are
-    events no projection reads)."""
+    others' ids and states are not even sent (most of a catch-up's notifications are events
+    no projection reads)."""
     if not isinstance(recorder, PostgresApplicationRecorder):
         page = list(recorder.select_notifications(start=start, limit=limit))
         wanted = [n for n in page if not topics or n.topic.startswith(tuple(topics))]
