@@ -18,7 +18,7 @@ import orjson
 
 DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 """Every digit as "0", everything else as " ": a run of digits is then a run of zeros (a
-`bytes.translate` and a substring search: a tenth of the time of a regular expression)."""
+`bytes.translate` and a substring search, much faster than a regular expression)."""
 LONG_RUN = b"0" * 19
 
 
