@@ -17,11 +17,14 @@ setup: $(BIN)/lifeledger
 run: setup
 	$(BIN)/lifeledger serve
 
-## Set up and run the whole test suite: lint, format, types, tests on SQLite and PostgreSQL.
-test: setup
+## Lint, check the formatting and type-check: what `make test` checks before the tests.
+lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/mypy
+
+## Set up and run the whole test suite: `lint`, then the tests on SQLite and PostgreSQL.
+test: lint
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: setup

@@ -57,11 +57,11 @@ from bench.http_load import Result, run_load
 from bench.projections import fill_once
 from lifeledger.auth import UserStore
 from lifeledger.database import ViewDatabase
+from lifeledger.database_url import DatabaseUrl, create_database, drop_database
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, create_database, drop_database
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_SHARE, TARGET_P99_MS = 0.70, 50.0

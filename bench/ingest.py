@@ -25,10 +25,10 @@ try:
     from bench.generate_export import generate
 except ImportError:  # the projection benchmark's family generator serves as well
     from bench.families import generate
+from lifeledger.database_url import DatabaseUrl, create_database, drop_database
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, create_database, drop_database
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 BASELINE_ROWS_PER_TRANSACTION = 1000

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.families import registered_events
 from lifeledger.database import ViewDatabase
+from lifeledger.database_url import DatabaseUrl, create_database, drop_database
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, documents
@@ -46,7 +47,6 @@ from lifeledger.projections.queries import Queries
 from lifeledger.projections.registry import RegistryProjection
 from lifeledger.projections.runner import SCHEMA_DDL, TRACKING_DDL, Envelope
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, create_database, drop_database
 
 try:  # the shared generator, when it is there
     from bench.generate_export import generate  # type: ignore[import-not-found]

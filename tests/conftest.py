@@ -13,9 +13,9 @@ import psycopg
 import pytest
 
 from lifeledger.commands import Recorder
+from lifeledger.database_url import DatabaseUrl, create_database, drop_database
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, create_database, drop_database
 
 POSTGRES_SERVER = os.environ.get(
     "LIFELEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from lifeledger.store import DatabaseUrl
+from lifeledger.database_url import DatabaseUrl
 
 Row = dict[str, Any]
 _INSERT = re.compile(

@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
 from lifeledger.commands import Recorder, Work, check_rules, pins_of, record
+from lifeledger.database_url import DatabaseUrl
 from lifeledger.domain.acts import Act, Reference, parse_act
 from lifeledger.domain.entry import APPROVED, CONFLICT, PENDING, StagedEntry, entry_id
 from lifeledger.domain.errors import (
@@ -39,8 +40,9 @@ from lifeledger.domain.errors import (
 from lifeledger.domain.jurisdiction import Provinces, check_office, check_write
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
+from lifeledger.event_codec import EventTranscoder
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, EventTranscoder, select_stored_events, stored_versions
+from lifeledger.stored_events import select_stored_events, stored_versions
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 STAGED = "staged"

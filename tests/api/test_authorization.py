@@ -17,8 +17,8 @@ from tests.builders import a_birth, a_pin
 from tests.conftest import _new_postgres_url, _require_postgres
 
 from lifeledger.commands import Recorder
+from lifeledger.database_url import create_database, drop_database
 from lifeledger.domain.acts import parse_act
-from lifeledger.store import create_database, drop_database
 
 PROVINCE = {"in": "034", "out": "001"}
 ROLES = ("officer", "approver", "auditor", "subscriber", "admin")

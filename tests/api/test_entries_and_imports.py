@@ -9,8 +9,6 @@ from pathlib import Path
 from tests.api.conftest import Api, import_recorded, is_problem, jsonl, post_act, stage, staged_id
 from tests.builders import a_birth, a_marriage, a_pin
 
-from lifeledger.api import records
-from lifeledger.database import ViewDatabase
 from lifeledger.domain.acts import Reference
 from lifeledger.importers.register import import_files
 
@@ -251,29 +249,6 @@ def test_corrupt_or_deeply_nested_exports_are_answered_not_crashes(api: Api) -> 
     assert nested.status_code == 201, nested.text
     (line,) = nested.json()["report"]
     assert line["code"] == "invalid-entry" and "nested too deeply" in line["reason"]
-
-
-def test_an_import_log_made_before_positions_were_kept_gains_the_column(
-    database_url: str,
-) -> None:
-    db = ViewDatabase(database_url, pool_size=1)
-    try:
-        with db.transaction(lock=True) as tx:  # the table as earlier versions made it
-            tx.execute(
-                "CREATE TABLE api_import (import_id TEXT PRIMARY KEY, user_name TEXT NOT NULL, "
-                "filename TEXT, approve_as TEXT, entered_by TEXT, status TEXT NOT NULL, "
-                "counts TEXT NOT NULL, report TEXT NOT NULL, started_at TEXT NOT NULL, "
-                "finished_at TEXT)"
-            )
-        records.setup(db)
-        records.setup(db)  # and again, as every start does
-        log = records.ImportLog(db)
-        log.start("a" * 32, "lan", "x.jsonl", None, "op-1")
-        log.finish("a" * 32, "done", {"lines": 0}, [], position=42)
-        found = log.get("a" * 32)
-        assert found is not None and found["position"] == 42
-    finally:
-        db.close()
 
 
 def test_an_entry_recorded_meanwhile_by_another_typist_is_approved_as_that_act(

@@ -25,7 +25,8 @@ from tests.api.conftest import (
 from tests.builders import a_birth, a_marriage, a_pin, a_revocation
 
 from lifeledger.api.answers import fingerprint
-from lifeledger.api.records import IdempotencyStore, now
+from lifeledger.api.idempotency import IdempotencyStore
+from lifeledger.api.timestamps import now
 from lifeledger.database import ViewDatabase
 
 KEY = {"Idempotency-Key": "retry-1"}

@@ -27,7 +27,7 @@ from tests.api.conftest import (
 from tests.builders import a_birth, a_pin
 
 from lifeledger.api.app import create_app
-from lifeledger.api.records import ImportLog
+from lifeledger.api.import_log import ImportLog
 
 LINE_LIMIT = 8192
 INFLATED_LIMIT = 1 << 20

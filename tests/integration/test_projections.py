@@ -23,13 +23,13 @@ import pytest
 from bench.families import generate
 
 from lifeledger.commands import Recorder
+from lifeledger.database_url import DatabaseUrl
 from lifeledger.domain.acts import Reference, parse_act
 from lifeledger.domain.registration import Registration
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, documents, person_view, search
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl
 from tests.builders import (
     a_birth,
     a_correction,

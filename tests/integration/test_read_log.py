@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lifeledger.commands import Recorder
 from lifeledger.ledger import Ledger
-from lifeledger.store import read_log
+from lifeledger.stored_events import read_log
 from tests.builders import a_birth, a_pin
 
 OFFICER = Recorder("officer-1", office="034-XA-DONGHOA")

@@ -24,8 +24,8 @@ from typing import Any
 from fastapi.responses import JSONResponse, Response
 
 from lifeledger.api.context import ApiContext
+from lifeledger.api.idempotency import IdempotencyStore, Remembered
 from lifeledger.api.problems import MEDIA_TYPE, ApiProblem, ledger_problem
-from lifeledger.api.records import IdempotencyStore, Remembered
 from lifeledger.auth import Principal
 from lifeledger.domain.errors import LedgerError
 

@@ -3,8 +3,11 @@ the users, and the API's own tables. Opened in the app's lifespan, closed at shu
 
 from __future__ import annotations
 
-from lifeledger.api import records
+from lifeledger.api.access_log import AccessLog
+from lifeledger.api.idempotency import IdempotencyStore
+from lifeledger.api.import_log import ImportLog
 from lifeledger.api.metrics import Metrics
+from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
 from lifeledger.auth import UserStore
 from lifeledger.ledger import Ledger
@@ -24,13 +27,13 @@ class ApiContext:
             db = self.projections.db
             self.users = UserStore(db, settings.auth_cache_seconds)
             self.users.setup()
-            records.setup(db)
+            migrate(db)
         except BaseException:
             self.ledger.close()
             raise
-        self.idempotency = records.IdempotencyStore(db, settings.idempotency_claim_seconds)
-        self.imports = records.ImportLog(db)
-        self.access = records.AccessLog(db, settings.access_log_flush_seconds)
+        self.idempotency = IdempotencyStore(db, settings.idempotency_claim_seconds)
+        self.imports = ImportLog(db)
+        self.access = AccessLog(db, settings.access_log_flush_seconds)
         metrics.watch_lag(self.positions)
 
     def start(self) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from lifeledger.api.answers import Answer
 from lifeledger.api.context import ApiContext
+from lifeledger.api.import_log import ImportLog
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.records import ImportLog
 from lifeledger.auth import Principal
 from lifeledger.importers.register import ExportTooLarge, Report, UnreadableExport, import_files
 from lifeledger.importers.validation import Rejection

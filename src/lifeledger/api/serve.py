@@ -9,14 +9,14 @@ from collections.abc import Callable
 
 import uvicorn
 
-from lifeledger.api import records
 from lifeledger.api.app import create_app
+from lifeledger.api.migrations import migrate
 from lifeledger.auth import UserStore
 from lifeledger.database import ViewDatabase
+from lifeledger.database_url import DatabaseUrl
 from lifeledger.demo import DEMO_PIN, load_demo
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl
 
 FIRST_USER = "admin"
 FIRST_ROLES = ("admin", "officer", "auditor")
@@ -45,7 +45,7 @@ def prepare(settings: Settings, say: Callable[[str], None], demo: bool | None = 
     try:
         users = UserStore(db)
         users.setup()
-        records.setup(db)
+        migrate(db)
         if users.count() == 0:
             key = users.add(FIRST_USER, FIRST_ROLES)
             _show_first_key(settings, key, has_demo, say)

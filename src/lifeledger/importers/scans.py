@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, NoReturn
 
+from lifeledger.database_url import DatabaseUrl
 from lifeledger.domain.errors import InvalidEntry
-from lifeledger.store import DatabaseUrl
 
 FIELD = "source.scan.path"
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")

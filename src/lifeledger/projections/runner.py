@@ -24,7 +24,7 @@ import psycopg
 from lifeledger.collector import rare_collections
 from lifeledger.database import BYTEWISE_TEXT, Tx, ViewDatabase
 from lifeledger.ledger import Ledger
-from lifeledger.store import read_log
+from lifeledger.stored_events import read_log
 
 log = logging.getLogger(__name__)
 

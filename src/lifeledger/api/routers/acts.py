@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from lifeledger.api.access_log import Access
 from lifeledger.api.answers import Answer, answer_once, fingerprint
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, IdempotencyKey, Officer
 from lifeledger.api.problems import status_of
-from lifeledger.api.records import Access
 from lifeledger.api.schemas.acts import (
     BirthIn,
     CorrectionIn,

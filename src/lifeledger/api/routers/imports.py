@@ -32,9 +32,9 @@ from lifeledger.api.deps import (
     Importer,
     MinPosition,
 )
+from lifeledger.api.import_log import ImportLog
 from lifeledger.api.imports import run_import, suffix_for
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.records import ImportLog
 from lifeledger.api.schemas.common import Code, problems
 from lifeledger.api.schemas.out import ImportApprovalOut, ImportOut
 from lifeledger.auth import Permission, Principal

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
+from lifeledger.api.access_log import Access
 from lifeledger.api.answers import read_json_response, read_response
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, CurrentUser, MinPosition, Reader, authorize
 from lifeledger.api.disclosure import visible
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.records import Access
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import (
     CorrectionsOut,

@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from lifeledger.api.access_log import Access
 from lifeledger.api.answers import read_response
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, MinPosition, authorize, needs
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.records import Access
 from lifeledger.api.schemas.common import Authority, Code, Text, problems
 from lifeledger.api.schemas.out import RegistrationOut, SearchOut, StatsOut
 from lifeledger.api.schemas.patterns import (

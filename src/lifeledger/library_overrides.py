@@ -1,0 +1,40 @@
+"""The ledger's replacements of eventsourcing internals (pinned to 9.5.x; the full list, with
+`Ledger.save` and the direct reads of the event table, is docs/adr/0003-library-overrides.md):
+the PostgreSQL recorder's batch insert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
+
+
+class ColumnArrayRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder, inserting a batch as four column arrays instead of one
+    array of composite values: same statement shape, table lock and NOTIFY. The arrays are sent
+    in binary (`%b`): in text psycopg quotes and escapes every element in Python, which took
+    three times as long."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.insert_columns_statement = sql.SQL(
+            "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::integer[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        curs.execute(self.insert_columns_statement, columns, binary=True)
