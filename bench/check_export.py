@@ -130,7 +130,7 @@ def pin_span(pin: str) -> Span:
 
 def read_lines(path: str) -> Iterator[str]:
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as stream:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as stream:
         yield from stream
 
 
@@ -392,14 +392,18 @@ class Checker:
         for number, entry, effective in self.divorces:
             marriage = entry.get("marriage")
             if isinstance(marriage, dict):
-                ref = tuple(str(marriage.get(k)) for k in ("authority", "book", "number"))
+                ref = (
+                    str(marriage.get("authority")),
+                    str(marriage.get("book")),
+                    str(marriage.get("number")),
+                )
             else:
-                pins = [
+                named = [
                     s.get("pin") if isinstance(s, dict) else s for s in entry.get("spouses") or []
                 ]
-                candidates = by_pair.get(frozenset(str(p) for p in pins), [])
+                candidates = by_pair.get(frozenset(str(p) for p in named), [])
                 open_ones = [r for r in candidates if spans[r][3] is None]
-                ref = (open_ones or candidates or [("?", "?", "?")])[-1]  # type: ignore[assignment]
+                ref = (open_ones or candidates or [("?", "?", "?")])[-1]
             if ref not in spans:
                 self.v.add("divorce", number, f"no marriage {'/'.join(ref)}")
                 continue
@@ -496,8 +500,8 @@ class Checker:
                         f"{fact[0]}, line {line}",
                     )
         for number, _ward, guardian, on in self.guardianships:
-            died = self.death_of(guardian)
-            if died is not None and died[1] < on[0]:
+            guardian_died = self.death_of(guardian)
+            if guardian_died is not None and guardian_died[1] < on[0]:
                 self.v.add("guardianship", number, f"guardian {guardian} died before {on[0]}")
 
     def targets(self) -> dict[tuple[str, str, str], dict[str, Any]]:

@@ -253,7 +253,8 @@ def registered_events(persons: int, seed: int = 11) -> Iterator[Registration.Reg
     """The acts of `generate` as the ledger records them (corrections left out), until
     `persons` births: for filling a read model without the event store and the rules (the
     generated entries are valid, so they are not parsed and checked again either)."""
-    births, spouses = 0, {}
+    births = 0
+    spouses: dict[tuple[str, str, str], list[str]] = {}
     for entry in _population(seed, sys.maxsize):
         kind, ref = entry["kind"], entry["register"]
         if kind == "correction":

@@ -538,7 +538,7 @@ def generate(
     when given, counts the entries by kind and by invalid reason (`invalid:<reason>`)."""
     loads = json.loads
     for _, item in _mixed(entries, seed, province, invalid_fraction, False, stats):
-        yield loads(item) if isinstance(item, str) else item  # type: ignore[misc]
+        yield loads(item) if isinstance(item, str) else item
 
 
 def generate_lines(

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 try:
     from bench.generate_export import generate
 except ImportError:  # the projection benchmark's family generator serves as well
-    from bench.families import generate
+    from bench.families import generate  # type: ignore[assignment]  # fewer options, same use
 from lifeledger.database_url import DatabaseUrl, create_database, drop_database
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger

@@ -1,12 +1,9 @@
-"""Python's cyclic garbage collector, asked to run rarely while a bulk loop runs.
+"""Python's cyclic garbage collector, asked to run rarely while a bulk loop runs (ADR 7).
 
-A catch-up decodes and writes tens of thousands of events a second, an import validates and
-saves thousands of entries, each a tree of fresh dicts and lists that reference counting
-frees (they hold no cycles). The collector, which by default walks the young objects every
-700 allocations, spent a fifth of a catch-up's time finding nothing (and, over the large heap
-of the aggregates an import keeps, a quarter of an import's). `rare_collections` raises that
-count for as long as any bulk loop of the process runs (threads may overlap: an import and the
-projections' catch-up in one API process), then puts back what was set before.
+The bulk loops (a catch-up, an import, a worker checking lines) allocate fast and make no
+cycles, so the collector's passes find nothing. `rare_collections` raises its thresholds for
+as long as any bulk loop of the process runs (they may overlap in threads), then puts back
+what was set before.
 """
 
 from __future__ import annotations
@@ -20,8 +17,8 @@ RARE = 100_000
 """Allocations between two collections of the youngest generation, during a bulk loop."""
 OLDER = (100, 1000)
 """Collections of the younger generation between two of the next, during a bulk loop (the
-default 10 and 10 made a full pass over the heap every ten million allocations: 8 % of a
-catch-up of 100,000 entries); cycles left in the oldest generation wait for the loop's end."""
+default 10 and 10 make a full pass over the heap every ten million allocations); cycles left
+in the oldest generation wait for the loop's end."""
 
 
 class _Holders:

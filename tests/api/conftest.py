@@ -50,10 +50,14 @@ class Caller:
         return {"Authorization": f"Bearer {self.key}", **(extra or {})}
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+        headers = self.headers(kwargs.pop("headers", None))
+        response: httpx.Response = self.client.get(path, headers=headers, **kwargs)
+        return response
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.post(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+        headers = self.headers(kwargs.pop("headers", None))
+        response: httpx.Response = self.client.post(path, headers=headers, **kwargs)
+        return response
 
 
 @dataclass

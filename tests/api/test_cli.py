@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import TestClient, api_settings
+from fastapi.testclient import TestClient
+from tests.api.conftest import api_settings
 from typer.testing import CliRunner
 
 from lifeledger.api.app import create_app

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from tests.api.conftest import (
     Api,
     Caller,
-    TestClient,
     api_settings,
     is_problem,
     jsonl,
@@ -50,7 +50,7 @@ def post(caller: Caller, body: bytes, content_type: str = "application/gzip") ->
 def nothing_staged(api: Api) -> bool:
     listed = api.approver.get("/v1/entries", params={"status": "pending"})
     assert listed.status_code == 200, listed.text
-    return listed.json()["entries"] == []
+    return bool(listed.json()["entries"] == [])
 
 
 def test_a_line_longer_than_the_limit_is_rejected_unread_and_the_others_go_in(

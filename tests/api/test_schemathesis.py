@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import schemathesis.python.asgi
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
 from tests.api.conftest import api_settings

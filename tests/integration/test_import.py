@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ BAD_LINES = [
 ]
 
 
-def write_export(path: Path, entries: list[dict[str, Any]], extra: list[str] = ()) -> Path:
+def write_export(path: Path, entries: list[dict[str, Any]], extra: Sequence[str] = ()) -> Path:
     lines = [json.dumps(e, ensure_ascii=False) for e in entries] + list(extra)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

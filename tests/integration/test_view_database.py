@@ -121,7 +121,7 @@ def test_many_rows_with_values_of_another_type_than_their_column_arrive_converte
     as one INSERT per row would store them, however the rows are copied."""
     db = numbered(database_url)
     try:
-        rows = [(f"k{i:05}", f"nhãn {i}", i, None) for i in range(1500)]
+        rows: list[tuple[object, ...]] = [(f"k{i:05}", f"nhãn {i}", i, None) for i in range(1500)]
         rows[700] = ("k00700", 1234, "56", "1999")
         with db.transaction() as tx:
             tx.executemany(NUMBERED + do_nothing, rows)

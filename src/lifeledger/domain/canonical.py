@@ -99,8 +99,8 @@ def _run(walk: _Walk, value: Any, where: str) -> Any:
 
 
 class _Walk:
-    """Walks one entry; a refusal names its path on the way back out (most entries pass, and
-    naming every field on the way in took most of the time)."""
+    """Walks one entry; a refusal names its path on the way back out (most entries pass, so
+    no path is built for a field that passes)."""
 
     def __init__(self, canonical: bool) -> None:
         self.canonical = canonical

@@ -20,8 +20,8 @@ _PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 """Matched whole (`fullmatch`): ASCII digits only, nothing around them."""
 EARLIEST_ZONE = timezone(timedelta(hours=14), "UTC+14")
 """The first time zone to begin each day (Kiribati's Line Islands)."""
-# The rules parse the dates their facts keep as text over and over (a third of their time):
-# valid texts are remembered, a partial date being immutable. ~40,000 days span a century.
+# The rules parse the dates their facts keep as text over and over: valid texts are
+# remembered, a partial date being immutable. ~40,000 days span a century.
 _PARSED: dict[str, PartialDate] = {}
 _PARSED_MAX = 200_000
 

@@ -1,17 +1,11 @@
-"""Import register exports (JSON Lines, gzip, CSV): stream, sort by fact date, save in batches.
+"""Import register exports (JSON Lines, gzip, CSV): read, check, sort by fact date, save in
+batches (the pipeline: ADR 6).
 
-Lines are read one at a time and checked (see `validation`: by worker processes when there
-are many); the valid ones go to a temporary on-disk SQLite table keyed by (fact date,
-registration date, reference), so memory does not grow with the file and the order of the
-lines cannot change the result. They come back in that order in batches, each checked and
-saved in one transaction. Every line ends as accepted (recorded; without an approver:
-staged) / duplicate / rejected / conflict; a re-run after a crash finds what was saved as
-duplicates and goes on.
-
-An export is untrusted input, so what it can cost is bounded: a line longer than
-`Settings.import_max_line_bytes` is rejected (a CSV file holding one is unreadable) without
-ever being held whole; an upload may hold at most `max_inflated_bytes` once decompressed;
-the report holds each rejected line as its text only. Memory stays flat whatever the size.
+Every line ends as accepted (recorded; without an approver: staged) / duplicate / rejected /
+conflict; a re-run after a crash finds what was saved as duplicates and goes on. An export is
+untrusted input, so what it can cost is bounded: a line longer than
+`Settings.import_max_line_bytes` is rejected without ever being held whole, an upload may
+hold at most `max_inflated_bytes` once decompressed, and memory stays flat whatever the size.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
-"""Checking an export's lines: each read as JSON and parsed into an act by every field's rule
-(`parse_act`), then packed for the import's sort stage, or turned into the report's record of
-why it was rejected.
+"""Checking an export's lines (the import's second stage, ADR 6): each read as JSON, parsed
+into an act by every field's rule (`parse_act`) and packed for the sort stage, or turned into
+the report's record of why it was rejected.
 
-Checking is a third of an import's work and needs nothing but the line, so a file of more
-than a chunk (`CHUNK` lines or `CHUNK_TEXT` characters) is checked by worker processes
-(`Settings.import_workers` of them, each running `work`) while the importing process reads
-the file and stores what they send back: chunks of lines go to the workers in turn and their
-results are taken in the same order, so what comes out is what checking in the importing
-process gives, line for line.
+A file of more than a chunk (`CHUNK` lines or `CHUNK_TEXT` characters) is checked by worker
+processes (`Settings.import_workers`, each running `work`), fed in turn and read back in the
+same order: what comes out is what checking in the importing process gives, line for line.
 """
 
 from __future__ import annotations
@@ -263,8 +260,8 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
 
 
 def pack_act(act: Act) -> bytes:
-    """The checked act as plain values: reading it back must not redo the checks, and
-    pickling the act's dataclasses as objects took twice as long both ways."""
+    """The checked act as plain values: reading it back must not redo the checks, and plain
+    values pickle faster than the act's dataclasses."""
     persons = [
         (role, p.pin.value if p.pin else None, p.full_name, p.sex, _date_parts(p.birth_date))
         for role, p in act.persons.items()

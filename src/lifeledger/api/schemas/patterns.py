@@ -53,7 +53,7 @@ def _flags(test: Callable[[str], bool], codes: range) -> bytes:
 
 
 # Control, format and separator characters lie in planes 0, 1 and 14 only (a scan of
-# the whole code space would cost a second at every start).
+# the whole code space would slow every start).
 _INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _PLANE_14 = range(0xE0000, 0xF0000)
 

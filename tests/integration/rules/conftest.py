@@ -1,0 +1,14 @@
+"""The `desk` fixture of the rule tests (on both stores, through `ledger`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lifeledger.commands import Recorder
+from lifeledger.ledger import Ledger
+from tests.integration.rules.desk import Desk
+
+
+@pytest.fixture
+def desk(ledger: Ledger, officer: Recorder) -> Desk:
+    return Desk(ledger, officer)
