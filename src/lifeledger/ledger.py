@@ -21,7 +21,8 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
-from lifeledger.commands import Recorder, Work, check_rules, pins_of, record
+from lifeledger.commands.handlers import check_rules, pins_of, record
+from lifeledger.commands.unit_of_work import Recorder, Work
 from lifeledger.domain.acts import Act, Reference, parse_act
 from lifeledger.domain.entry import APPROVED, CONFLICT, PENDING, StagedEntry, entry_id
 from lifeledger.domain.errors import (

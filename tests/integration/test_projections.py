@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from bench.families import generate
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Reference, parse_act
 from lifeledger.domain.registration import Registration
 from lifeledger.importers.register import import_files

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Reference
 from lifeledger.domain.errors import (
     ActAfterDeath,

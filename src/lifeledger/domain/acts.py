@@ -104,6 +104,13 @@ class PersonRef:
     sex: str | None = None
     birth_date: PartialDate | None = None
 
+    @property
+    def named_pin(self) -> str:
+        """The PIN, as text, of a person the act must name by PIN (the entry reader refused
+        an entry without it)."""
+        assert self.pin is not None
+        return self.pin.value
+
 
 @dataclass(frozen=True)
 class Act:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lifeledger.collector import rare_collections
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Act, is_whole_number
 from lifeledger.domain.errors import InvalidEntry, LineTooLong
 from lifeledger.domain.jurisdiction import Provinces

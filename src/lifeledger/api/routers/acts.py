@@ -30,7 +30,7 @@ from lifeledger.api.schemas.acts import (
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import WriteOut
 from lifeledger.auth import Principal
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import REFERENCE_KEYS, Reference, parse_act
 from lifeledger.domain.canonical import canonical_entry
 from lifeledger.domain.errors import LedgerError
