@@ -9,22 +9,21 @@ returns its position in the ledger's global order.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
-from lifeledger.commands.handlers import check_rules, pins_of, record
+from lifeledger.batch_loader import BatchLoader
+from lifeledger.commands.handlers import check_rules, record
 from lifeledger.commands.unit_of_work import Recorder, Work
 from lifeledger.domain.acts import Act, Reference, parse_act
-from lifeledger.domain.entry import APPROVED, CONFLICT, PENDING, StagedEntry, entry_id
+from lifeledger.domain.entry import StagedEntry, entry_id
 from lifeledger.domain.errors import (
     ActNotFound,
     ConcurrentWrite,
@@ -40,12 +39,22 @@ from lifeledger.domain.errors import (
 from lifeledger.domain.jurisdiction import Provinces, check_office, check_write
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
+from lifeledger.domain.vocabulary import EntryStatus
 from lifeledger.settings import Settings
-from lifeledger.store import DatabaseUrl, EventTranscoder, select_stored_events, stored_versions
+from lifeledger.store import DatabaseUrl, EventTranscoder
 
-ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
-STAGED = "staged"
-"""A digitized entry waiting for a second user's approval (its rules held when staged)."""
+
+class OutcomeStatus(StrEnum):
+    """What became of one act or entry handed to the ledger."""
+
+    ACCEPTED = "accepted"  # recorded: an act of the ledger
+    STAGED = "staged"  # waiting for a second user's approval (its rules held when staged)
+    DUPLICATE = "duplicate"  # the very act (same content) is recorded already
+    REJECTED = "rejected"  # refused: a rule, the user's jurisdiction, a malformed entry
+    CONFLICT = "conflict"  # another act holds its reference, or the rules refused it at approval
+
+
+ACCEPTED, STAGED, DUPLICATE, REJECTED, CONFLICT = tuple(OutcomeStatus)
 WRITE_ATTEMPTS = 5
 NOT_YET_RECORDED = (ActNotFound, MarriageNotOpen, GuardianshipNotOpen)
 """Refusals for want of an act (the marriage a divorce ends, a corrected act, an open
@@ -55,10 +64,10 @@ do not reject an entry until it is approved."""
 
 @dataclass
 class Outcome:
-    """What became of one act or entry: accepted (recorded), staged, duplicate, rejected or
-    conflict."""
+    """What became of one act or entry, with the error that refused it and, once saved, its
+    position in the ledger and the events it stored."""
 
-    status: str
+    status: OutcomeStatus
     reference: str
     act_id: UUID | None = None
     position: int | None = None
@@ -75,11 +84,9 @@ class Ledger(Application[UUID]):
         self.settings = settings or Settings()
         url = DatabaseUrl.parse(self.settings.database_url)
         super().__init__(env={**url.eventsourcing_env(self.settings.pool_size), **(env or {})})
-        # Aggregates saved or read by earlier batches; a batch takes them out (so no two
-        # units of work share one) and reads only the events stored since.
-        self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
-        self._kept_lock = threading.Lock()
-        self._imports = 0  # imports under way (see `importing`)
+        self.batch_loader = BatchLoader(
+            self.recorder, self.mapper, self.settings.import_kept_persons
+        )
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = EventTranscoder()
@@ -110,20 +117,10 @@ class Ledger(Application[UUID]):
             raise outcome.error
         return outcome
 
-    @contextmanager
-    def importing(self) -> Iterator[None]:
-        """An import under way: the persons its batches load are kept for the next batches
-        (the most recently used, up to `import_kept_persons`) and let go when the last import
-        under way in this process ends, so a server does not hold them between imports."""
-        with self._kept_lock:
-            self._imports += 1
-        try:
-            yield
-        finally:
-            with self._kept_lock:
-                self._imports -= 1
-                if self._imports == 0:
-                    self._kept.clear()
+    def importing(self) -> AbstractContextManager[None]:
+        """An import under way: the persons its batches load are kept for its next batches
+        (`BatchLoader.importing`)."""
+        return self.batch_loader.importing()
 
     def record_many(self, acts: Sequence[Act], recorder: Recorder) -> list[Outcome]:
         """Record a batch of acts in the given order, saved in one transaction.
@@ -131,7 +128,7 @@ class Ledger(Application[UUID]):
         Each act is checked against the ledger and the acts before it in the batch.
         If another writer got in first, the batch is redone act by act."""
         work = self._work(recorder.provinces)
-        self._prefetch_for(work, acts)
+        self.batch_loader.load_for(work, acts)
         outcomes = [self._decide(work, act, recorder) for act in acts]
         try:
             self._save(work, outcomes)
@@ -142,7 +139,7 @@ class Ledger(Application[UUID]):
                 )
                 for act in acts
             ]
-        self._keep(work)
+        self.batch_loader.keep(work)
         return outcomes
 
     def stage_many(
@@ -156,8 +153,8 @@ class Ledger(Application[UUID]):
         stands (not against the others staged with it, which are not acts yet): an entry the
         rules refuse now is rejected at once."""
         work = self._work(stager.provinces)
-        self._prefetch_for(work, acts)
-        self._prefetch(work, [entry_id(a.reference) for a in acts])
+        self.batch_loader.load_for(work, acts)
+        self.batch_loader.load(work, [entry_id(a.reference) for a in acts])
         outcomes = [self._stage(work, act, stager, batch) for act in acts]
         try:
             self._save(work, outcomes)
@@ -195,7 +192,7 @@ class Ledger(Application[UUID]):
         province's, no longer pending) is left as it is: its outcome is `rejected` with the
         reason. Outcomes come in the order of `entries`."""
         work = self._work(provinces)
-        self._prefetch(work, entries)
+        self.batch_loader.load(work, entries)
         order = sorted(entries, key=lambda entry: _entry_sort_key(work.loaded.get(entry)))
         decided: dict[UUID, Outcome] = {}
         size = self.settings.import_batch_size
@@ -208,10 +205,10 @@ class Ledger(Application[UUID]):
         self, entries: list[UUID], approver: str, provinces: Provinces
     ) -> list[Outcome]:
         work = self._work(provinces)
-        self._prefetch(work, entries)
+        self.batch_loader.load(work, entries)
         staged = [work.loaded.get(entry) for entry in entries]
         acts = [_staged_act(s) for s in staged if isinstance(s, StagedEntry)]
-        self._prefetch_for(work, [act for act in acts if act is not None])
+        self.batch_loader.load_for(work, [act for act in acts if act is not None])
 
         def decide(work: Work, entry: UUID) -> Outcome:
             try:
@@ -296,65 +293,6 @@ class Ledger(Application[UUID]):
     def _work(self, provinces: Provinces = frozenset()) -> Work:
         return Work(load=self.repository.get, provinces=provinces)
 
-    def _prefetch(self, work: Work, ids: Iterable[UUID]) -> None:
-        """Load many aggregates in one query instead of one query each. Those kept from an
-        earlier batch are used only while the store holds nothing newer (from any writer)."""
-        wanted = list({i for i in ids if i not in work.loaded})
-        kept = self._take_kept(wanted)
-        stored = stored_versions(self.recorder, list(kept))
-        kept = {i: a for i, a in kept.items() if stored.get(i) == a.version}
-        events: dict[UUID, list[Any]] = defaultdict(list)
-        for stored_event in select_stored_events(
-            self.recorder, [i for i in wanted if i not in kept]
-        ):
-            aggregate_id = UUID(str(stored_event.originator_id))
-            events[aggregate_id].append(self.mapper.to_domain_event(stored_event))
-        for aggregate_id in wanted:
-            aggregate = kept.get(aggregate_id)
-            for event in events.get(aggregate_id, []):
-                aggregate = event.mutate(aggregate)
-            work.loaded[aggregate_id] = aggregate
-
-    def _take_kept(self, ids: list[UUID]) -> dict[UUID, Aggregate]:
-        with self._kept_lock:
-            taken = {i: self._kept.pop(i, None) for i in ids}
-        return {i: aggregate for i, aggregate in taken.items() if aggregate is not None}
-
-    def _keep(self, work: Work) -> None:
-        """After a successful save, what the batch loaded is as stored: keep its persons for
-        the next (the acts, with their whole entries, are seldom read again)."""
-        with self._kept_lock:
-            for aggregate_id, aggregate in work.loaded.items():
-                if isinstance(aggregate, Person):
-                    self._kept[aggregate_id] = aggregate
-                    self._kept.move_to_end(aggregate_id)
-            while len(self._kept) > self.settings.import_kept_persons:
-                self._kept.popitem(last=False)
-
-    def _prefetch_for(self, work: Work, acts: Sequence[Act]) -> None:
-        """Load what a batch's rules will read: its acts' references and persons, then their
-        parents and spouses, then the grandparents (kinship reaches two generations up)."""
-        refs = [a.reference.act_id for a in acts]
-        refs += [
-            Reference.at(a.content, k).act_id
-            for a in acts
-            for k in ("target", "marriage")
-            if isinstance(a.content.get(k), dict)
-        ]
-        pins = pins_of(acts)
-        self._prefetch(work, refs + [person_id(p) for p in pins])
-        targets = [work.loaded.get(ref) for ref in refs]
-        pins |= {p for target in targets if isinstance(target, Registration) for p in target.pins}
-        self._prefetch(work, [person_id(p) for p in pins])
-        for _ in range(2):
-            related: set[str] = set()
-            for pin in pins:
-                person = work.loaded.get(person_id(pin))
-                if isinstance(person, Person):
-                    related |= person.relatives()
-            pins = related
-            self._prefetch(work, [person_id(p) for p in pins])
-
     def _decide(self, work: Work, act: Act, recorder: Recorder) -> Outcome:
         label = act.reference.label
         try:  # before anything is looked up: another province's register is not probed
@@ -395,7 +333,7 @@ class Ledger(Application[UUID]):
         return Outcome(STAGED, act.reference.label, staged.id)
 
     def _approve(self, work: Work, entry: UUID, approver: str, role: str) -> Outcome:
-        staged = self._pending_entry(work, entry, allow=(PENDING, CONFLICT))
+        staged = self._pending_entry(work, entry)
         if staged.entered_by == approver:
             raise FourEyes(
                 f"approval refused: {approver} entered this line; a second user must approve it",
@@ -428,7 +366,10 @@ class Ledger(Application[UUID]):
         return outcome
 
     def _pending_entry(
-        self, work: Work, entry: UUID, allow: tuple[str, ...] = (PENDING, CONFLICT)
+        self,
+        work: Work,
+        entry: UUID,
+        allow: tuple[EntryStatus, ...] = (EntryStatus.PENDING, EntryStatus.CONFLICT),
     ) -> StagedEntry:
         staged: StagedEntry | None = work.get(entry)
         if staged is None:
@@ -436,7 +377,7 @@ class Ledger(Application[UUID]):
         if staged.status not in allow:
             raise EntryNotPending(
                 f"entry {entry} is {staged.status}"
-                + (f" (act {staged.act})" if staged.status == APPROVED else ""),
+                + (f" (act {staged.act})" if staged.status == EntryStatus.APPROVED else ""),
                 entry=str(entry),
                 status=staged.status,
             )
@@ -505,7 +446,7 @@ __all__ = [
     "DUPLICATE",
     "REJECTED",
     "STAGED",
-    "Aggregate",
     "Ledger",
     "Outcome",
+    "OutcomeStatus",
 ]
