@@ -22,8 +22,9 @@ from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 from lifeledger.batch_loader import BatchLoader
 from lifeledger.commands.handlers import check_rules, record
 from lifeledger.commands.unit_of_work import Recorder, Work
-from lifeledger.domain.acts import Act, Reference, parse_act
+from lifeledger.domain.acts import Act, Reference
 from lifeledger.domain.entry import StagedEntry, entry_id
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import (
     ActNotFound,
     ConcurrentWrite,

@@ -17,7 +17,7 @@ from tests.builders import a_birth, a_pin
 from tests.conftest import _new_postgres_url, _require_postgres
 
 from lifeledger.commands.unit_of_work import Recorder
-from lifeledger.domain.acts import parse_act
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.store import create_database, drop_database
 
 PROVINCE = {"in": "034", "out": "001"}
