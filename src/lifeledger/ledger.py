@@ -5,14 +5,16 @@ the act and the persons it touches in one transaction; the event store's unique
 (aggregate id, version) makes concurrent writers to the same person or reference
 collide, and the loser re-checks (and usually gets the rule's refusal). Each write
 returns its position in the ledger's global order.
+
+A command takes a unit of work (`commands.unit_of_work`), loads what its batch will read
+(`batch_loader`), decides each act or entry (`commands.decisions`, which runs the handlers'
+rules), then saves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +22,21 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
 from lifeledger.batch_loader import BatchLoader
-from lifeledger.commands.handlers import check_rules, record
+from lifeledger.commands.decisions import (
+    ACCEPTED,
+    CONFLICT,
+    DUPLICATE,
+    REJECTED,
+    STAGED,
+    Outcome,
+    decide_approval,
+    decide_record,
+    decide_stage,
+    entry_label,
+    entry_sort_key,
+    pending_entry,
+    staged_act,
+)
 from lifeledger.commands.unit_of_work import Recorder, Work
 from lifeledger.domain.acts import Act, Reference
 from lifeledger.domain.entry import StagedEntry, entry_id
@@ -28,52 +44,15 @@ from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import (
     ActNotFound,
     ConcurrentWrite,
-    EntryNotFound,
-    EntryNotPending,
-    Forbidden,
-    FourEyes,
-    GuardianshipNotOpen,
     LedgerError,
-    MarriageNotOpen,
-    ReferenceConflict,
 )
-from lifeledger.domain.jurisdiction import Provinces, check_office, check_write
+from lifeledger.domain.jurisdiction import Provinces, check_office
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
-from lifeledger.domain.vocabulary import EntryStatus
 from lifeledger.settings import Settings
 from lifeledger.store import DatabaseUrl, EventTranscoder
 
-
-class OutcomeStatus(StrEnum):
-    """What became of one act or entry handed to the ledger."""
-
-    ACCEPTED = "accepted"  # recorded: an act of the ledger
-    STAGED = "staged"  # waiting for a second user's approval (its rules held when staged)
-    DUPLICATE = "duplicate"  # the very act (same content) is recorded already
-    REJECTED = "rejected"  # refused: a rule, the user's jurisdiction, a malformed entry
-    CONFLICT = "conflict"  # another act holds its reference, or the rules refused it at approval
-
-
-ACCEPTED, STAGED, DUPLICATE, REJECTED, CONFLICT = tuple(OutcomeStatus)
 WRITE_ATTEMPTS = 5
-NOT_YET_RECORDED = (ActNotFound, MarriageNotOpen, GuardianshipNotOpen)
-"""Refusals for want of an act (the marriage a divorce ends, a corrected act, an open
-guardianship): at staging, that act may be among the entries waiting for approval, so they
-do not reject an entry until it is approved."""
-
-
-@dataclass
-class Outcome:
-    """What became of one act or entry, with the error that refused it and, once saved, its
-    position in the ledger and the events it stored."""
-
-    status: OutcomeStatus
-    reference: str
-    act_id: UUID | None = None
-    position: int | None = None
-    error: LedgerError | None = None
-    events: list[tuple[UUID, int]] = field(default_factory=list)
 
 
 class Ledger(Application[UUID]):
@@ -96,7 +75,7 @@ class Ledger(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's save, collecting events without its per-object runtime protocol
-        checks (a quarter of the time of a large batch): we only ever save aggregates."""
+        checks, costly in a large batch: we only ever save aggregates."""
         processing = ProcessingEvent[UUID]()
         for aggregate in objs:
             processing.events.extend(aggregate.collect_events())
@@ -112,7 +91,7 @@ class Ledger(Application[UUID]):
         """Register one act; raises the rule's error if refused. A duplicate is no error."""
         act = entry if isinstance(entry, Act) else parse_act(entry)
         outcome = self._with_retries(
-            lambda work: self._decide(work, act, recorder), recorder.provinces
+            lambda work: decide_record(work, act, recorder), recorder.provinces
         )
         if outcome.error is not None:
             raise outcome.error
@@ -130,13 +109,13 @@ class Ledger(Application[UUID]):
         If another writer got in first, the batch is redone act by act."""
         work = self._work(recorder.provinces)
         self.batch_loader.load_for(work, acts)
-        outcomes = [self._decide(work, act, recorder) for act in acts]
+        outcomes = [decide_record(work, act, recorder) for act in acts]
         try:
             self._save(work, outcomes)
         except IntegrityError:
             return [
                 self._with_retries(
-                    lambda w, a=act: self._decide(w, a, recorder), recorder.provinces
+                    lambda w, a=act: decide_record(w, a, recorder), recorder.provinces
                 )
                 for act in acts
             ]
@@ -156,13 +135,13 @@ class Ledger(Application[UUID]):
         work = self._work(stager.provinces)
         self.batch_loader.load_for(work, acts)
         self.batch_loader.load(work, [entry_id(a.reference) for a in acts])
-        outcomes = [self._stage(work, act, stager, batch) for act in acts]
+        outcomes = [decide_stage(work, act, stager, batch) for act in acts]
         try:
             self._save(work, outcomes)
         except IntegrityError:
             return [
                 self._with_retries(
-                    lambda w, a=act: self._stage(w, a, stager, batch), stager.provinces
+                    lambda w, a=act: decide_stage(w, a, stager, batch), stager.provinces
                 )
                 for act in acts
             ]
@@ -177,7 +156,7 @@ class Ledger(Application[UUID]):
     ) -> Outcome:
         """Approve a staged entry: it becomes an act, or goes to the conflict queue."""
         return self._with_retries(
-            lambda work: self._approve(work, entry, approver, role), provinces
+            lambda work: decide_approval(work, entry, approver, role), provinces
         )
 
     def approve_many(
@@ -194,7 +173,7 @@ class Ledger(Application[UUID]):
         reason. Outcomes come in the order of `entries`."""
         work = self._work(provinces)
         self.batch_loader.load(work, entries)
-        order = sorted(entries, key=lambda entry: _entry_sort_key(work.loaded.get(entry)))
+        order = sorted(entries, key=lambda entry: entry_sort_key(work.loaded.get(entry)))
         decided: dict[UUID, Outcome] = {}
         size = self.settings.import_batch_size
         for start in range(0, len(order), size):
@@ -208,15 +187,15 @@ class Ledger(Application[UUID]):
         work = self._work(provinces)
         self.batch_loader.load(work, entries)
         staged = [work.loaded.get(entry) for entry in entries]
-        acts = [_staged_act(s) for s in staged if isinstance(s, StagedEntry)]
+        acts = [staged_act(s) for s in staged if isinstance(s, StagedEntry)]
         self.batch_loader.load_for(work, [act for act in acts if act is not None])
 
         def decide(work: Work, entry: UUID) -> Outcome:
             try:
-                return self._approve(work, entry, approver, "approver")
+                return decide_approval(work, entry, approver, "approver")
             except LedgerError as error:
                 staged = work.loaded.get(entry)
-                label = _entry_label(staged) if isinstance(staged, StagedEntry) else str(entry)
+                label = entry_label(staged) if isinstance(staged, StagedEntry) else str(entry)
                 return Outcome(REJECTED, label, error=error)
 
         outcomes = [decide(work, entry) for entry in entries]
@@ -230,10 +209,10 @@ class Ledger(Application[UUID]):
 
     def reject(self, entry: UUID, approver: str, reason: str) -> Outcome:
         def decide(work: Work) -> Outcome:
-            staged = self._pending_entry(work, entry)
+            staged = pending_entry(work, entry)
             staged.reject(approver, reason)
             work.add(staged)
-            return Outcome(REJECTED, _entry_label(staged))
+            return Outcome(REJECTED, entry_label(staged))
 
         return self._with_retries(decide)
 
@@ -294,96 +273,6 @@ class Ledger(Application[UUID]):
     def _work(self, provinces: Provinces = frozenset()) -> Work:
         return Work(load=self.repository.get, provinces=provinces)
 
-    def _decide(self, work: Work, act: Act, recorder: Recorder) -> Outcome:
-        label = act.reference.label
-        try:  # before anything is looked up: another province's register is not probed
-            check_write(act, recorder.provinces)
-        except LedgerError as error:
-            return Outcome(REJECTED, label, error=error)
-        existing = work.registration(act.reference)
-        if existing is not None:
-            return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
-        try:
-            registration = record(work, act, recorder)
-        except LedgerError as error:
-            concurrent = work.reload(act.reference.act_id)
-            if concurrent is not None:  # another writer recorded this very act meanwhile
-                return _duplicate_or_conflict(concurrent.content_hash, act, concurrent.id, "act")
-            return Outcome(REJECTED, label, error=error)
-        return Outcome(ACCEPTED, label, registration.id)
-
-    def _stage(self, work: Work, act: Act, stager: Recorder, batch: str | None) -> Outcome:
-        try:
-            check_write(act, stager.provinces)
-        except LedgerError as error:
-            return Outcome(REJECTED, act.reference.label, error=error)
-        existing = work.registration(act.reference)
-        if existing is not None:
-            return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
-        staged: StagedEntry | None = work.get(entry_id(act.reference))
-        if staged is not None:
-            return _duplicate_or_conflict(staged.content_hash, act, staged.id, "staged entry")
-        try:
-            check_rules(work, act)
-        except NOT_YET_RECORDED:
-            pass  # what it needs may be waiting for approval too: checked again then
-        except LedgerError as error:
-            return Outcome(REJECTED, act.reference.label, error=error)
-        staged = StagedEntry.stage(act.reference, act.content, act.content_hash, stager.user, batch)
-        work.add(staged)
-        return Outcome(STAGED, act.reference.label, staged.id)
-
-    def _approve(self, work: Work, entry: UUID, approver: str, role: str) -> Outcome:
-        staged = self._pending_entry(work, entry)
-        if staged.entered_by == approver:
-            raise FourEyes(
-                f"approval refused: {approver} entered this line; a second user must approve it",
-                entry=str(entry),
-                user=approver,
-            )
-        act = parse_act(staged.content)
-        check_write(act, work.provinces)  # another province's entry stays as it is
-        recorder = Recorder(
-            approver,
-            role,
-            source="digitized",
-            entered_by=staged.entered_by,
-            approves=True,
-            provinces=work.provinces,
-        )
-        outcome = self._decide(work, act, recorder)
-        if isinstance(outcome.error, Forbidden | FourEyes):  # not this user's to approve
-            raise outcome.error
-        if outcome.status in (ACCEPTED, DUPLICATE) and outcome.act_id is not None:
-            # A duplicate is this very act, recorded meanwhile (by an import of the same
-            # line, typed by whoever): the entry is approved as that act.
-            staged.approve(approver, str(outcome.act_id))
-            outcome = Outcome(ACCEPTED, outcome.reference, outcome.act_id)
-        else:
-            error = outcome.error or ReferenceConflict(f"{act.reference.label} is taken")
-            staged.conflict(approver, error.code, error.message)
-            outcome = Outcome(CONFLICT, act.reference.label, error=error)
-        work.add(staged)
-        return outcome
-
-    def _pending_entry(
-        self,
-        work: Work,
-        entry: UUID,
-        allow: tuple[EntryStatus, ...] = (EntryStatus.PENDING, EntryStatus.CONFLICT),
-    ) -> StagedEntry:
-        staged: StagedEntry | None = work.get(entry)
-        if staged is None:
-            raise EntryNotFound(f"no staged entry {entry}", entry=str(entry))
-        if staged.status not in allow:
-            raise EntryNotPending(
-                f"entry {entry} is {staged.status}"
-                + (f" (act {staged.act})" if staged.status == EntryStatus.APPROVED else ""),
-                entry=str(entry),
-                status=staged.status,
-            )
-        return staged
-
     def _with_retries(self, decide: Any, provinces: Provinces = frozenset()) -> Outcome:
         """Run a decision in a fresh unit of work and save it; re-decide if another writer
         changed the same aggregates meanwhile."""
@@ -413,41 +302,4 @@ class Ledger(Application[UUID]):
                 outcome.events = events
 
 
-def _duplicate_or_conflict(existing_hash: str, act: Act, existing_id: UUID, what: str) -> Outcome:
-    label = act.reference.label
-    if existing_hash == act.content_hash:
-        return Outcome(DUPLICATE, label, existing_id)
-    error = ReferenceConflict(
-        f"{label}: another {what} with different content already holds this registration reference",
-        reference=label,
-    )
-    return Outcome(CONFLICT, label, existing_id, error=error)
-
-
-def _staged_act(staged: StagedEntry) -> Act | None:
-    try:
-        return parse_act(staged.content)
-    except LedgerError:  # staged before a check that now refuses it: approval says so
-        return None
-
-
-def _entry_sort_key(staged: Any) -> tuple[Any, ...]:
-    """Where an entry's act falls in the order the rules are applied (unreadable ones last)."""
-    act = _staged_act(staged) if isinstance(staged, StagedEntry) else None
-    return (0, *act.sort_key()) if act is not None else (1,)
-
-
-def _entry_label(staged: StagedEntry) -> str:
-    return Reference.at(staged.content, "register").label
-
-
-__all__ = [
-    "ACCEPTED",
-    "CONFLICT",
-    "DUPLICATE",
-    "REJECTED",
-    "STAGED",
-    "Ledger",
-    "Outcome",
-    "OutcomeStatus",
-]
+__all__ = ["Ledger"]

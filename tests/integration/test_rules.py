@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lifeledger.commands.decisions import Outcome
 from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Reference
 from lifeledger.domain.errors import (
@@ -41,7 +42,7 @@ from lifeledger.domain.errors import (
     UnderMarriageAge,
     WardNotMinor,
 )
-from lifeledger.ledger import Ledger, Outcome
+from lifeledger.ledger import Ledger
 from tests.builders import (
     a_birth,
     a_correction,
