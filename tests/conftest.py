@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.database_url import DatabaseUrl, create_database, drop_database
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings

@@ -5,66 +5,55 @@ the act and the persons it touches in one transaction; the event store's unique
 (aggregate id, version) makes concurrent writers to the same person or reference
 collide, and the loser re-checks (and usually gets the rule's refusal). Each write
 returns its position in the ledger's global order.
+
+A command takes a unit of work (`commands.unit_of_work`), loads what its batch will read
+(`batch_loader`), decides each act or entry (`commands.decisions`, which runs the handlers'
+rules), then saves.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
-from lifeledger.commands import Recorder, Work, check_rules, pins_of, record
+from lifeledger.batch_loader import BatchLoader
+from lifeledger.commands.decisions import (
+    ACCEPTED,
+    CONFLICT,
+    DUPLICATE,
+    REJECTED,
+    STAGED,
+    Outcome,
+    decide_approval,
+    decide_record,
+    decide_stage,
+    entry_label,
+    entry_sort_key,
+    pending_entry,
+    staged_act,
+)
+from lifeledger.commands.unit_of_work import Recorder, Work
 from lifeledger.database_url import DatabaseUrl
-from lifeledger.domain.acts import Act, Reference, parse_act
-from lifeledger.domain.entry import APPROVED, CONFLICT, PENDING, StagedEntry, entry_id
+from lifeledger.domain.acts import Act, Reference
+from lifeledger.domain.entry import StagedEntry, entry_id
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import (
     ActNotFound,
     ConcurrentWrite,
-    EntryNotFound,
-    EntryNotPending,
-    Forbidden,
-    FourEyes,
-    GuardianshipNotOpen,
     LedgerError,
-    MarriageNotOpen,
-    ReferenceConflict,
 )
-from lifeledger.domain.jurisdiction import Provinces, check_office, check_write
+from lifeledger.domain.jurisdiction import Provinces, check_office
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
 from lifeledger.event_codec import EventTranscoder
 from lifeledger.settings import Settings
-from lifeledger.stored_events import select_stored_events, stored_versions
 
-ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
-STAGED = "staged"
-"""A digitized entry waiting for a second user's approval (its rules held when staged)."""
 WRITE_ATTEMPTS = 5
-NOT_YET_RECORDED = (ActNotFound, MarriageNotOpen, GuardianshipNotOpen)
-"""Refusals for want of an act (the marriage a divorce ends, a corrected act, an open
-guardianship): at staging, that act may be among the entries waiting for approval, so they
-do not reject an entry until it is approved."""
-
-
-@dataclass
-class Outcome:
-    """What became of one act or entry: accepted (recorded), staged, duplicate, rejected or
-    conflict."""
-
-    status: str
-    reference: str
-    act_id: UUID | None = None
-    position: int | None = None
-    error: LedgerError | None = None
-    events: list[tuple[UUID, int]] = field(default_factory=list)
 
 
 class Ledger(Application[UUID]):
@@ -76,11 +65,9 @@ class Ledger(Application[UUID]):
         self.settings = settings or Settings()
         url = DatabaseUrl.parse(self.settings.database_url)
         super().__init__(env={**url.eventsourcing_env(self.settings.pool_size), **(env or {})})
-        # Aggregates saved or read by earlier batches; a batch takes them out (so no two
-        # units of work share one) and reads only the events stored since.
-        self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
-        self._kept_lock = threading.Lock()
-        self._imports = 0  # imports under way (see `importing`)
+        self.batch_loader = BatchLoader(
+            self.recorder, self.mapper, self.settings.import_kept_persons
+        )
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = EventTranscoder()
@@ -89,7 +76,7 @@ class Ledger(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's save, collecting events without its per-object runtime protocol
-        checks (a quarter of the time of a large batch): we only ever save aggregates."""
+        checks, costly in a large batch: we only ever save aggregates."""
         processing = ProcessingEvent[UUID]()
         for aggregate in objs:
             processing.events.extend(aggregate.collect_events())
@@ -105,26 +92,16 @@ class Ledger(Application[UUID]):
         """Register one act; raises the rule's error if refused. A duplicate is no error."""
         act = entry if isinstance(entry, Act) else parse_act(entry)
         outcome = self._with_retries(
-            lambda work: self._decide(work, act, recorder), recorder.provinces
+            lambda work: decide_record(work, act, recorder), recorder.provinces
         )
         if outcome.error is not None:
             raise outcome.error
         return outcome
 
-    @contextmanager
-    def importing(self) -> Iterator[None]:
-        """An import under way: the persons its batches load are kept for the next batches
-        (the most recently used, up to `import_kept_persons`) and let go when the last import
-        under way in this process ends, so a server does not hold them between imports."""
-        with self._kept_lock:
-            self._imports += 1
-        try:
-            yield
-        finally:
-            with self._kept_lock:
-                self._imports -= 1
-                if self._imports == 0:
-                    self._kept.clear()
+    def importing(self) -> AbstractContextManager[None]:
+        """An import under way: the persons its batches load are kept for its next batches
+        (`BatchLoader.importing`)."""
+        return self.batch_loader.importing()
 
     def record_many(self, acts: Sequence[Act], recorder: Recorder) -> list[Outcome]:
         """Record a batch of acts in the given order, saved in one transaction.
@@ -132,18 +109,18 @@ class Ledger(Application[UUID]):
         Each act is checked against the ledger and the acts before it in the batch.
         If another writer got in first, the batch is redone act by act."""
         work = self._work(recorder.provinces)
-        self._prefetch_for(work, acts)
-        outcomes = [self._decide(work, act, recorder) for act in acts]
+        self.batch_loader.load_for(work, acts)
+        outcomes = [decide_record(work, act, recorder) for act in acts]
         try:
             self._save(work, outcomes)
         except IntegrityError:
             return [
                 self._with_retries(
-                    lambda w, a=act: self._decide(w, a, recorder), recorder.provinces
+                    lambda w, a=act: decide_record(w, a, recorder), recorder.provinces
                 )
                 for act in acts
             ]
-        self._keep(work)
+        self.batch_loader.keep(work)
         return outcomes
 
     def stage_many(
@@ -157,15 +134,15 @@ class Ledger(Application[UUID]):
         stands (not against the others staged with it, which are not acts yet): an entry the
         rules refuse now is rejected at once."""
         work = self._work(stager.provinces)
-        self._prefetch_for(work, acts)
-        self._prefetch(work, [entry_id(a.reference) for a in acts])
-        outcomes = [self._stage(work, act, stager, batch) for act in acts]
+        self.batch_loader.load_for(work, acts)
+        self.batch_loader.load(work, [entry_id(a.reference) for a in acts])
+        outcomes = [decide_stage(work, act, stager, batch) for act in acts]
         try:
             self._save(work, outcomes)
         except IntegrityError:
             return [
                 self._with_retries(
-                    lambda w, a=act: self._stage(w, a, stager, batch), stager.provinces
+                    lambda w, a=act: decide_stage(w, a, stager, batch), stager.provinces
                 )
                 for act in acts
             ]
@@ -180,7 +157,7 @@ class Ledger(Application[UUID]):
     ) -> Outcome:
         """Approve a staged entry: it becomes an act, or goes to the conflict queue."""
         return self._with_retries(
-            lambda work: self._approve(work, entry, approver, role), provinces
+            lambda work: decide_approval(work, entry, approver, role), provinces
         )
 
     def approve_many(
@@ -196,8 +173,8 @@ class Ledger(Application[UUID]):
         province's, no longer pending) is left as it is: its outcome is `rejected` with the
         reason. Outcomes come in the order of `entries`."""
         work = self._work(provinces)
-        self._prefetch(work, entries)
-        order = sorted(entries, key=lambda entry: _entry_sort_key(work.loaded.get(entry)))
+        self.batch_loader.load(work, entries)
+        order = sorted(entries, key=lambda entry: entry_sort_key(work.loaded.get(entry)))
         decided: dict[UUID, Outcome] = {}
         size = self.settings.import_batch_size
         for start in range(0, len(order), size):
@@ -209,17 +186,17 @@ class Ledger(Application[UUID]):
         self, entries: list[UUID], approver: str, provinces: Provinces
     ) -> list[Outcome]:
         work = self._work(provinces)
-        self._prefetch(work, entries)
+        self.batch_loader.load(work, entries)
         staged = [work.loaded.get(entry) for entry in entries]
-        acts = [_staged_act(s) for s in staged if isinstance(s, StagedEntry)]
-        self._prefetch_for(work, [act for act in acts if act is not None])
+        acts = [staged_act(s) for s in staged if isinstance(s, StagedEntry)]
+        self.batch_loader.load_for(work, [act for act in acts if act is not None])
 
         def decide(work: Work, entry: UUID) -> Outcome:
             try:
-                return self._approve(work, entry, approver, "approver")
+                return decide_approval(work, entry, approver, "approver")
             except LedgerError as error:
                 staged = work.loaded.get(entry)
-                label = _entry_label(staged) if isinstance(staged, StagedEntry) else str(entry)
+                label = entry_label(staged) if isinstance(staged, StagedEntry) else str(entry)
                 return Outcome(REJECTED, label, error=error)
 
         outcomes = [decide(work, entry) for entry in entries]
@@ -233,10 +210,10 @@ class Ledger(Application[UUID]):
 
     def reject(self, entry: UUID, approver: str, reason: str) -> Outcome:
         def decide(work: Work) -> Outcome:
-            staged = self._pending_entry(work, entry)
+            staged = pending_entry(work, entry)
             staged.reject(approver, reason)
             work.add(staged)
-            return Outcome(REJECTED, _entry_label(staged))
+            return Outcome(REJECTED, entry_label(staged))
 
         return self._with_retries(decide)
 
@@ -297,152 +274,6 @@ class Ledger(Application[UUID]):
     def _work(self, provinces: Provinces = frozenset()) -> Work:
         return Work(load=self.repository.get, provinces=provinces)
 
-    def _prefetch(self, work: Work, ids: Iterable[UUID]) -> None:
-        """Load many aggregates in one query instead of one query each. Those kept from an
-        earlier batch are used only while the store holds nothing newer (from any writer)."""
-        wanted = list({i for i in ids if i not in work.loaded})
-        kept = self._take_kept(wanted)
-        stored = stored_versions(self.recorder, list(kept))
-        kept = {i: a for i, a in kept.items() if stored.get(i) == a.version}
-        events: dict[UUID, list[Any]] = defaultdict(list)
-        for stored_event in select_stored_events(
-            self.recorder, [i for i in wanted if i not in kept]
-        ):
-            aggregate_id = UUID(str(stored_event.originator_id))
-            events[aggregate_id].append(self.mapper.to_domain_event(stored_event))
-        for aggregate_id in wanted:
-            aggregate = kept.get(aggregate_id)
-            for event in events.get(aggregate_id, []):
-                aggregate = event.mutate(aggregate)
-            work.loaded[aggregate_id] = aggregate
-
-    def _take_kept(self, ids: list[UUID]) -> dict[UUID, Aggregate]:
-        with self._kept_lock:
-            taken = {i: self._kept.pop(i, None) for i in ids}
-        return {i: aggregate for i, aggregate in taken.items() if aggregate is not None}
-
-    def _keep(self, work: Work) -> None:
-        """After a successful save, what the batch loaded is as stored: keep its persons for
-        the next (the acts, with their whole entries, are seldom read again)."""
-        with self._kept_lock:
-            for aggregate_id, aggregate in work.loaded.items():
-                if isinstance(aggregate, Person):
-                    self._kept[aggregate_id] = aggregate
-                    self._kept.move_to_end(aggregate_id)
-            while len(self._kept) > self.settings.import_kept_persons:
-                self._kept.popitem(last=False)
-
-    def _prefetch_for(self, work: Work, acts: Sequence[Act]) -> None:
-        """Load what a batch's rules will read: its acts' references and persons, then their
-        parents and spouses, then the grandparents (kinship reaches two generations up)."""
-        refs = [a.reference.act_id for a in acts]
-        refs += [
-            Reference.at(a.content, k).act_id
-            for a in acts
-            for k in ("target", "marriage")
-            if isinstance(a.content.get(k), dict)
-        ]
-        pins = pins_of(acts)
-        self._prefetch(work, refs + [person_id(p) for p in pins])
-        targets = [work.loaded.get(ref) for ref in refs]
-        pins |= {p for target in targets if isinstance(target, Registration) for p in target.pins}
-        self._prefetch(work, [person_id(p) for p in pins])
-        for _ in range(2):
-            related: set[str] = set()
-            for pin in pins:
-                person = work.loaded.get(person_id(pin))
-                if isinstance(person, Person):
-                    related |= person.relatives()
-            pins = related
-            self._prefetch(work, [person_id(p) for p in pins])
-
-    def _decide(self, work: Work, act: Act, recorder: Recorder) -> Outcome:
-        label = act.reference.label
-        try:  # before anything is looked up: another province's register is not probed
-            check_write(act, recorder.provinces)
-        except LedgerError as error:
-            return Outcome(REJECTED, label, error=error)
-        existing = work.registration(act.reference)
-        if existing is not None:
-            return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
-        try:
-            registration = record(work, act, recorder)
-        except LedgerError as error:
-            concurrent = work.reload(act.reference.act_id)
-            if concurrent is not None:  # another writer recorded this very act meanwhile
-                return _duplicate_or_conflict(concurrent.content_hash, act, concurrent.id, "act")
-            return Outcome(REJECTED, label, error=error)
-        return Outcome(ACCEPTED, label, registration.id)
-
-    def _stage(self, work: Work, act: Act, stager: Recorder, batch: str | None) -> Outcome:
-        try:
-            check_write(act, stager.provinces)
-        except LedgerError as error:
-            return Outcome(REJECTED, act.reference.label, error=error)
-        existing = work.registration(act.reference)
-        if existing is not None:
-            return _duplicate_or_conflict(existing.content_hash, act, existing.id, "act")
-        staged: StagedEntry | None = work.get(entry_id(act.reference))
-        if staged is not None:
-            return _duplicate_or_conflict(staged.content_hash, act, staged.id, "staged entry")
-        try:
-            check_rules(work, act)
-        except NOT_YET_RECORDED:
-            pass  # what it needs may be waiting for approval too: checked again then
-        except LedgerError as error:
-            return Outcome(REJECTED, act.reference.label, error=error)
-        staged = StagedEntry.stage(act.reference, act.content, act.content_hash, stager.user, batch)
-        work.add(staged)
-        return Outcome(STAGED, act.reference.label, staged.id)
-
-    def _approve(self, work: Work, entry: UUID, approver: str, role: str) -> Outcome:
-        staged = self._pending_entry(work, entry, allow=(PENDING, CONFLICT))
-        if staged.entered_by == approver:
-            raise FourEyes(
-                f"approval refused: {approver} entered this line; a second user must approve it",
-                entry=str(entry),
-                user=approver,
-            )
-        act = parse_act(staged.content)
-        check_write(act, work.provinces)  # another province's entry stays as it is
-        recorder = Recorder(
-            approver,
-            role,
-            source="digitized",
-            entered_by=staged.entered_by,
-            approves=True,
-            provinces=work.provinces,
-        )
-        outcome = self._decide(work, act, recorder)
-        if isinstance(outcome.error, Forbidden | FourEyes):  # not this user's to approve
-            raise outcome.error
-        if outcome.status in (ACCEPTED, DUPLICATE) and outcome.act_id is not None:
-            # A duplicate is this very act, recorded meanwhile (by an import of the same
-            # line, typed by whoever): the entry is approved as that act.
-            staged.approve(approver, str(outcome.act_id))
-            outcome = Outcome(ACCEPTED, outcome.reference, outcome.act_id)
-        else:
-            error = outcome.error or ReferenceConflict(f"{act.reference.label} is taken")
-            staged.conflict(approver, error.code, error.message)
-            outcome = Outcome(CONFLICT, act.reference.label, error=error)
-        work.add(staged)
-        return outcome
-
-    def _pending_entry(
-        self, work: Work, entry: UUID, allow: tuple[str, ...] = (PENDING, CONFLICT)
-    ) -> StagedEntry:
-        staged: StagedEntry | None = work.get(entry)
-        if staged is None:
-            raise EntryNotFound(f"no staged entry {entry}", entry=str(entry))
-        if staged.status not in allow:
-            raise EntryNotPending(
-                f"entry {entry} is {staged.status}"
-                + (f" (act {staged.act})" if staged.status == APPROVED else ""),
-                entry=str(entry),
-                status=staged.status,
-            )
-        return staged
-
     def _with_retries(self, decide: Any, provinces: Provinces = frozenset()) -> Outcome:
         """Run a decision in a fresh unit of work and save it; re-decide if another writer
         changed the same aggregates meanwhile."""
@@ -472,41 +303,4 @@ class Ledger(Application[UUID]):
                 outcome.events = events
 
 
-def _duplicate_or_conflict(existing_hash: str, act: Act, existing_id: UUID, what: str) -> Outcome:
-    label = act.reference.label
-    if existing_hash == act.content_hash:
-        return Outcome(DUPLICATE, label, existing_id)
-    error = ReferenceConflict(
-        f"{label}: another {what} with different content already holds this registration reference",
-        reference=label,
-    )
-    return Outcome(CONFLICT, label, existing_id, error=error)
-
-
-def _staged_act(staged: StagedEntry) -> Act | None:
-    try:
-        return parse_act(staged.content)
-    except LedgerError:  # staged before a check that now refuses it: approval says so
-        return None
-
-
-def _entry_sort_key(staged: Any) -> tuple[Any, ...]:
-    """Where an entry's act falls in the order the rules are applied (unreadable ones last)."""
-    act = _staged_act(staged) if isinstance(staged, StagedEntry) else None
-    return (0, *act.sort_key()) if act is not None else (1,)
-
-
-def _entry_label(staged: StagedEntry) -> str:
-    return Reference.at(staged.content, "register").label
-
-
-__all__ = [
-    "ACCEPTED",
-    "CONFLICT",
-    "DUPLICATE",
-    "REJECTED",
-    "STAGED",
-    "Aggregate",
-    "Ledger",
-    "Outcome",
-]
+__all__ = ["Ledger"]

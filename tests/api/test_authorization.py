@@ -16,9 +16,9 @@ from tests.api.conftest import Api, Caller, api_settings, is_problem, jsonl, run
 from tests.builders import a_birth, a_pin
 from tests.conftest import _new_postgres_url, _require_postgres
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.database_url import create_database, drop_database
-from lifeledger.domain.acts import parse_act
+from lifeledger.domain.entry_reader import parse_act
 
 PROVINCE = {"in": "034", "out": "001"}
 ROLES = ("officer", "approver", "auditor", "subscriber", "admin")

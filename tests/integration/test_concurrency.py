@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from lifeledger.commands import Recorder
-from lifeledger.domain.acts import parse_act
+from lifeledger.commands.unit_of_work import Recorder
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import Bigamy, ConcurrentWrite, LedgerError
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings

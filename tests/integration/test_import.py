@@ -192,9 +192,9 @@ def test_persons_kept_between_batches_change_nothing_and_are_let_go_when_the_imp
             app,
             [export],
             approve_as="ap-1",
-            progress=lambda *_, a=app, s=sizes: s.append(len(a._kept)),
+            progress=lambda *_, a=app, s=sizes: s.append(len(a.batch_loader.kept)),
         )
-        held[kept] = (max(sizes), len(app._kept))
+        held[kept] = (max(sizes), len(app.batch_loader.kept))
         results.append((summary.as_dict(), ledger_events(app)))
         app.close()
     assert results[0] == results[1] == results[2]

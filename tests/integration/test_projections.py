@@ -22,9 +22,10 @@ import psycopg
 import pytest
 from bench.families import generate
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.database_url import DatabaseUrl
-from lifeledger.domain.acts import Reference, parse_act
+from lifeledger.domain.acts import Reference
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.registration import Registration
 from lifeledger.importers.register import import_files
 from lifeledger.ledger import Ledger

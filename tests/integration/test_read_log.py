@@ -3,7 +3,7 @@ those of the wanted topics come with their events (on both stores)."""
 
 from __future__ import annotations
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.ledger import Ledger
 from lifeledger.stored_events import read_log
 from tests.builders import a_birth, a_pin

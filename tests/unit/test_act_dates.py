@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from lifeledger.domain.acts import parse_act
 from lifeledger.domain.dates import today
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import DateAfterRegistration, DateInFuture, InvalidDate, InvalidInput
 from tests.builders import a_birth, a_correction, a_death, a_divorce, a_marriage, a_pin
 

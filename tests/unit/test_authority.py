@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.domain.acts import authority_province, parse_act
+from lifeledger.domain.entry_reader import authority_province, parse_act
 from lifeledger.domain.errors import InvalidAuthority, InvalidEntry, ProvinceMismatch
 from tests.builders import a_birth, a_correction, a_divorce, a_marriage, a_pin
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from lifeledger.domain.acts import parse_act
 from lifeledger.domain.canonical import LABEL_KEYS
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import InvalidEntry, InvalidText
 from lifeledger.domain.text import REFUSED_CATEGORIES
 from tests.builders import a_birth, a_correction, a_divorce, a_marriage, a_pin

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.domain.acts import parse_act
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import InvalidEntry, LedgerError
 from tests.builders import a_birth, a_correction, a_parentage, a_pin
 

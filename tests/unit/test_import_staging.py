@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.domain.acts import parse_act
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.importers.validation import pack_act, unpack_act
 from tests.builders import a_birth, a_correction, a_death, a_divorce, a_marriage, a_pin
 

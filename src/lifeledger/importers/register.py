@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lifeledger.collector import rare_collections
-from lifeledger.commands import Recorder
+from lifeledger.commands.decisions import CONFLICT, REJECTED, Outcome
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Act, is_whole_number
 from lifeledger.domain.errors import InvalidEntry, LineTooLong
 from lifeledger.domain.jurisdiction import Provinces
@@ -36,7 +37,7 @@ from lifeledger.importers.validation import (
     rejection,
     unpack_act,
 )
-from lifeledger.ledger import CONFLICT, REJECTED, Ledger, Outcome
+from lifeledger.ledger import Ledger
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

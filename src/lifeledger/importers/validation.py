@@ -26,8 +26,9 @@ from typing import IO
 
 import lifeledger
 from lifeledger.collector import rare_collections
-from lifeledger.domain.acts import Act, PersonRef, Reference, parse_act
+from lifeledger.domain.acts import Act, PersonRef, Reference
 from lifeledger.domain.dates import PartialDate
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import InvalidEntry, InvalidInput, LedgerError
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.provinces import PROVINCES

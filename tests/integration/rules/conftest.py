@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.ledger import Ledger
 from tests.integration.rules.desk import Desk
 

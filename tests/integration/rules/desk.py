@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.decisions import Outcome
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Reference
 from lifeledger.domain.errors import LedgerError
-from lifeledger.ledger import Ledger, Outcome
+from lifeledger.ledger import Ledger
 from tests.builders import a_birth, a_death, a_marriage, a_pin
 
 Entry = dict[str, Any]

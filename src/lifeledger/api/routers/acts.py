@@ -30,12 +30,13 @@ from lifeledger.api.schemas.acts import (
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import WriteOut
 from lifeledger.auth import Principal
-from lifeledger.commands import Recorder
-from lifeledger.domain.acts import REFERENCE_KEYS, Reference, parse_act
+from lifeledger.commands.decisions import ACCEPTED, Outcome
+from lifeledger.commands.unit_of_work import Recorder
+from lifeledger.domain.acts import REFERENCE_KEYS, Reference
 from lifeledger.domain.canonical import canonical_entry
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import LedgerError
 from lifeledger.domain.jurisdiction import check_office, check_write, undisclosed
-from lifeledger.ledger import ACCEPTED, Outcome
 
 router = APIRouter(prefix="/v1", tags=["acts"])
 

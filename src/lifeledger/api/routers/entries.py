@@ -22,11 +22,12 @@ from lifeledger.api.schemas.acts import RejectionIn
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import DecisionOut, EntriesOut
 from lifeledger.auth import Principal
-from lifeledger.domain.acts import get_path, parse_act
+from lifeledger.commands.decisions import CONFLICT, Outcome
+from lifeledger.domain.acts import get_path
 from lifeledger.domain.entry import StagedEntry
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import EntryNotFound, LedgerError, ReferenceConflict
 from lifeledger.domain.jurisdiction import office_province, outside, pins_in, undisclosed
-from lifeledger.ledger import CONFLICT, Outcome
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 

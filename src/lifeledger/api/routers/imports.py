@@ -38,9 +38,9 @@ from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.common import Code, problems
 from lifeledger.api.schemas.out import ImportApprovalOut, ImportOut
 from lifeledger.auth import Permission, Principal
+from lifeledger.commands.decisions import ACCEPTED, CONFLICT, Outcome
 from lifeledger.domain.jurisdiction import undisclosed
 from lifeledger.importers.register import UNREAD
-from lifeledger.ledger import ACCEPTED, CONFLICT, Outcome
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
