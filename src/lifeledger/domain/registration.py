@@ -1,11 +1,10 @@
 """Registration aggregate: one registered act, its full content, later corrections and revocation.
 
-Its id is derived from the registration reference (authority, book, number), so
-the event store itself refuses a second act under the same reference. The
-created event is the act: `BirthRegistered`, `MarriageRegistered`, … each
-carries the register's whole entry, the PINs it concerns and the role each plays
-(`parties`), its source and who recorded it. Downstream systems read these events; nothing
-overwrites them.
+Its id is derived from the registration reference (authority, book, number), so the event
+store itself refuses a second act under the same reference. The created event is the act:
+`BirthRegistered`, `MarriageRegistered`, … each carries the register's whole entry, the PINs
+it concerns and the role each plays in it (`parties`), its source and who recorded it.
+Downstream systems read these events; nothing overwrites them.
 """
 
 from __future__ import annotations
