@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeledger.domain.acts import Reference
-from lifeledger.domain.registration import EVENT_OF_KIND, Registration
+from lifeledger.domain.registration import EVENT_OF_KIND, Registration, parties_of
 
 RECORDED_BY = {"user": "bench-approver", "role": "approver", "entered_by": "bench-op"}
 PROVINCES = ("034", "001", "079", "036", "038")
@@ -288,6 +288,7 @@ def _registered(
         reference={**entry["register"], **reference.as_dict()},
         occurred_on=on,
         pins=pins,
+        parties=parties_of(kind, pins, entry),
         content=entry,
         source={**entry.get("source", {}), "kind": "digitized"},
         recorded_by=RECORDED_BY,

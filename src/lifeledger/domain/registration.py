@@ -1,10 +1,10 @@
 """Registration aggregate: one registered act, its full content, later corrections and revocation.
 
-Its id is derived from the registration reference (authority, book, number), so
-the event store itself refuses a second act under the same reference. The
-created event is the act: `BirthRegistered`, `MarriageRegistered`, … each
-carries the register's whole entry, the PINs it concerns, its source and who
-recorded it. Downstream systems read these events; nothing overwrites them.
+Its id is derived from the registration reference (authority, book, number), so the event
+store itself refuses a second act under the same reference. The created event is the act:
+`BirthRegistered`, `MarriageRegistered`, … each carries the register's whole entry, the PINs
+it concerns and the role each plays in it (`parties`), its source and who recorded it.
+Downstream systems read these events; nothing overwrites them.
 """
 
 from __future__ import annotations
@@ -14,23 +14,38 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from lifeledger.domain.act_layout import PERSON_NODES, ROLE_OF_EVERY_PIN
 from lifeledger.domain.acts import Act, get_path
+from lifeledger.domain.vocabulary import ActKind
 
 Content = dict[str, Any]
+Party = dict[str, str]
+"""A person an act concerns: `{"pin": …, "role": …}` (a `PartyRole`'s text)."""
 
 
 class Registration(Aggregate):
     """A registered act."""
 
     class Registered(Aggregate.Created):
+        """The act as registered. Version 2 added `parties`; the subclasses below, the classes
+        actually stored, inherit the version and the upcaster."""
+
+        class_version = 2
+
         kind: str
         reference: dict[str, Any]
         occurred_on: str
         pins: list[str]
+        parties: list[Party]
         content: Content
         source: dict[str, Any]
         recorded_by: dict[str, Any]
         content_hash: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Events stored without their parties: found as the act was recorded."""
+            state["parties"] = parties_of(state["kind"], state["pins"], state["content"])
 
     class BirthRegistered(Registered):
         pass
@@ -90,6 +105,7 @@ class Registration(Aggregate):
         reference: dict[str, Any],
         occurred_on: str,
         pins: list[str],
+        parties: list[Party],
         content: Content,
         source: dict[str, Any],
         recorded_by: dict[str, Any],
@@ -99,6 +115,7 @@ class Registration(Aggregate):
         self.reference = reference
         self.occurred_on = occurred_on
         self.pins = pins
+        self.parties = parties
         self.content = content
         self.source = source
         self.recorded_by = recorded_by
@@ -117,6 +134,7 @@ class Registration(Aggregate):
             reference={**act.content["register"], **act.reference.as_dict()},
             occurred_on=str(act.fact_date),
             pins=pins,
+            parties=parties_of(act.kind, pins, act.content),
             content=act.content,
             source=source,
             recorded_by=recorded_by,
@@ -152,16 +170,31 @@ class Registration(Aggregate):
         )
 
 
+def parties_of(kind: str, pins: list[str], content: Content) -> list[Party]:
+    """The persons an act concerns and their roles: each person its content describes with a
+    PIN (`PERSON_NODES`, in that order), or, for the kinds that describe nobody, every PIN it
+    concerns (`pins`) in the role its kind gives them all."""
+    every = ROLE_OF_EVERY_PIN.get(kind)
+    if every is not None:
+        return [{"pin": pin, "role": every.value} for pin in pins]
+    parties = []
+    for path, role in PERSON_NODES.get(kind, ()):
+        node = get_path(content, path)
+        if isinstance(node, dict) and node.get("pin"):
+            parties.append({"pin": str(node["pin"]), "role": role.value})
+    return parties
+
+
 EVENT_OF_KIND: dict[str, type[Registration.Registered]] = {
-    "birth": Registration.BirthRegistered,
-    "marriage": Registration.MarriageRegistered,
-    "divorce": Registration.DivorceRegistered,
-    "death": Registration.DeathRegistered,
-    "parentage": Registration.ParentageRegistered,
-    "adoption": Registration.AdoptionRegistered,
-    "guardianship_opened": Registration.GuardianshipOpened,
-    "guardianship_ended": Registration.GuardianshipEnded,
-    "correction": Registration.CorrectionRegistered,
+    ActKind.BIRTH: Registration.BirthRegistered,
+    ActKind.MARRIAGE: Registration.MarriageRegistered,
+    ActKind.DIVORCE: Registration.DivorceRegistered,
+    ActKind.DEATH: Registration.DeathRegistered,
+    ActKind.PARENTAGE: Registration.ParentageRegistered,
+    ActKind.ADOPTION: Registration.AdoptionRegistered,
+    ActKind.GUARDIANSHIP_OPENED: Registration.GuardianshipOpened,
+    ActKind.GUARDIANSHIP_ENDED: Registration.GuardianshipEnded,
+    ActKind.CORRECTION: Registration.CorrectionRegistered,
 }
 
 

@@ -140,12 +140,8 @@ def persons_of(kind: str, content: dict[str, Any]) -> Described:
 
 
 def roles(event: Registration.Registered, described: Described) -> list[tuple[str, str]]:
-    """(PIN, role) for each person the act concerns (`described`: see `persons_of`)."""
-    if event.kind == "divorce":
-        return [(pin, "spouse") for pin in event.pins]
-    if event.kind == "correction":
-        return [(pin, "subject") for pin in event.pins]
-    return [(pin, role) for pin, role, _ in described]
+    """(PIN, role) for each person the act concerns (the event's `parties`)."""
+    return [(party["pin"], party["role"]) for party in event.parties]
 
 
 def describing(acts: list[Row]) -> list[Row]:
