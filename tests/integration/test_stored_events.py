@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.commands import Recorder
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Reference
 from lifeledger.domain.registration import Registration
 from lifeledger.importers.register import import_files

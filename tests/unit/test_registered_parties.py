@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
 
-from lifeledger.domain.acts import parse_act
+from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.registration import EVENT_OF_KIND, Registration
 from lifeledger.domain.vocabulary import ActKind
 from tests.builders import (
