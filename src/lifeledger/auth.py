@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from lifeledger.api.migrations import migrate
 from lifeledger.database import ViewDatabase
 from lifeledger.domain.jurisdiction import covers
 from lifeledger.domain.provinces import PROVINCES
@@ -99,12 +100,6 @@ class UserError(ValueError):
     """A user that cannot be made or changed (unknown role or province, name taken, …)."""
 
 
-DDL = """CREATE TABLE IF NOT EXISTS api_user (
-    name TEXT PRIMARY KEY, roles TEXT NOT NULL, provinces TEXT NOT NULL,
-    key_hash TEXT NOT NULL UNIQUE, disabled INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL)"""
-
-
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -135,8 +130,8 @@ class UserStore:
         self._lock = threading.Lock()
 
     def setup(self) -> None:
-        with self.db.transaction(lock=True) as tx:
-            tx.execute(DDL)
+        """Make or bring up to date the API's tables, users' among them (`api.migrations`)."""
+        migrate(self.db)
 
     def add(self, name: str, roles: Iterable[str], provinces: Iterable[str] = ()) -> str:
         """Make a user; returns their new API key (shown once, never stored)."""

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
 from lifeledger.batch_loader import BatchLoader
@@ -51,6 +51,7 @@ from lifeledger.domain.jurisdiction import Provinces, check_office
 from lifeledger.domain.person import Person, person_id
 from lifeledger.domain.registration import Registration
 from lifeledger.event_codec import EventTranscoder
+from lifeledger.library_overrides import save_aggregates
 from lifeledger.settings import Settings
 
 WRITE_ATTEMPTS = 5
@@ -75,16 +76,8 @@ class Ledger(Application[UUID]):
         return transcoder
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """The library's save, collecting events without its per-object runtime protocol
-        checks, costly in a large batch: we only ever save aggregates."""
-        processing = ProcessingEvent[UUID]()
-        for aggregate in objs:
-            processing.events.extend(aggregate.collect_events())
-            processing.aggregates[aggregate.id] = aggregate
-        processing.saved_kwargs.update(kwargs)
-        recordings = self._record(processing)
-        self._notify(recordings)
-        return recordings
+        """The library's save without its per-object checks (`save_aggregates`)."""
+        return save_aggregates(self, objs, kwargs)
 
     # Commands
 

@@ -1,13 +1,15 @@
 """The ledger's replacements of eventsourcing internals (pinned to 9.5.x; the full list, with
 `Ledger.save` and the direct reads of the event table, is docs/adr/0003-library-overrides.md):
-the PostgreSQL recorder's batch insert."""
+the PostgreSQL recorder's batch insert and the application's save."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
@@ -38,3 +40,19 @@ class ColumnArrayRecorder(PostgresApplicationRecorder):
             [e.state for e in stored_events],
         )
         curs.execute(self.insert_columns_statement, columns, binary=True)
+
+
+def save_aggregates(
+    app: Application[UUID], aggregates: Iterable[Any], saved_kwargs: dict[str, Any]
+) -> list[Recording[UUID]]:
+    """`Application.save` without its per-object runtime protocol checks, costly in a large
+    batch (the ledger only ever saves aggregates): collect each aggregate's pending events,
+    record them in one transaction, then notify as the library does."""
+    processing = ProcessingEvent[UUID]()
+    for aggregate in aggregates:
+        processing.events.extend(aggregate.collect_events())
+        processing.aggregates[aggregate.id] = aggregate
+    processing.saved_kwargs.update(saved_kwargs)
+    recordings = app._record(processing)
+    app._notify(recordings)
+    return recordings

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.domain.acts import MAX_DEPTH, check_storable
-from lifeledger.domain.canonical import MAX_LABEL, MAX_TEXT, MAX_VALUES
+from lifeledger.domain.canonical import MAX_DEPTH, MAX_LABEL, MAX_TEXT, MAX_VALUES, check_storable
 from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.errors import InvalidEntry, LimitExceeded
 from tests.builders import a_birth, a_pin

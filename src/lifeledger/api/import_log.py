@@ -8,7 +8,7 @@ from typing import Any
 
 from lifeledger.api.timestamps import now
 from lifeledger.database import ViewDatabase
-from lifeledger.domain.acts import check_storable
+from lifeledger.domain.canonical import check_storable
 from lifeledger.domain.errors import InvalidEntry
 from lifeledger.importers.validation import Rejection
 from lifeledger.jsoncodec import dumps_unsorted, loads

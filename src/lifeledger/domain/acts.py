@@ -12,8 +12,6 @@ from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from lifeledger.domain.canonical import MAX_DEPTH as MAX_DEPTH
-from lifeledger.domain.canonical import check_storable as check_storable
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.pin import Pin
 

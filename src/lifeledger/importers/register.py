@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lifeledger.collector import rare_collections
-from lifeledger.commands.decisions import CONFLICT, REJECTED, Outcome
+from lifeledger.commands.decisions import CONFLICT, REJECTED, Outcome, OutcomeStatus
 from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.acts import Act, is_whole_number
 from lifeledger.domain.errors import InvalidEntry, LineTooLong
@@ -42,7 +42,7 @@ from lifeledger.ledger import Ledger
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-STATUSES = ("accepted", "staged", "duplicate", "rejected", "conflict")
+STATUSES = tuple(status.value for status in OutcomeStatus)  # plain text: they key JSON counts
 UNREAD = "?"
 """The province of a line that could not be read as an act: any, as far as anyone knows."""
 """What becomes of a line: recorded (`accepted`) or, without an approver, `staged` for one."""

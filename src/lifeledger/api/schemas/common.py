@@ -32,7 +32,7 @@ from lifeledger.api.schemas.patterns import (
     TEXT_PATTERN,
     USER_NAME_PATTERN,
 )
-from lifeledger.domain.acts import check_storable
+from lifeledger.domain.canonical import check_storable
 from lifeledger.domain.errors import InvalidEntry
 
 Pin = Annotated[
