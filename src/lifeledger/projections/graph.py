@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeledger.database import Row, Tx
-from lifeledger.projections import kinship
+from lifeledger.projections import relation_names
 from lifeledger.projections.family_edges import marriage_registration
 
 BLOOD = ("mother", "father")
@@ -182,7 +182,7 @@ def relationship(tx: Tx, a: str, b: str) -> dict[str, Any] | None:
 
 
 def _unrelated() -> dict[str, Any]:
-    return {"relation": kinship.NOT_RELATED, "kind": None, "path": [], "common_ancestor": None}
+    return {"relation": relation_names.NOT_RELATED, "kind": None, "path": [], "common_ancestor": None}
 
 
 def _spouses_of(pin: str, marriages: list[Row]) -> list[tuple[str, Row]]:
@@ -195,7 +195,7 @@ def _as_spouse(a: str, b: str, person: Row, marriages: list[Row]) -> dict[str, A
         return None
     last = ours[-1]
     return {
-        "relation": kinship.spouse_relation(person["sex"], last["end_reason"]),
+        "relation": relation_names.spouse_relation(person["sex"], last["end_reason"]),
         "kind": "marriage",
         "path": [a, b],
         "common_ancestor": None,
@@ -207,7 +207,7 @@ def _by_blood(tx: Tx, a: str, b: str, person: Row) -> dict[str, Any] | None:
     found = blood(tx, a, b)
     if found is None:
         return None
-    name = kinship.blood_relation(found.up, found.down, person["sex"], found.half)
+    name = relation_names.blood_relation(found.up, found.down, person["sex"], found.half)
     direct = found.adoption and min(found.up, found.down) == 0 and found.up + found.down == 1
     return {
         "relation": f"adoptive {name}" if direct else name,
@@ -236,13 +236,13 @@ def _in_law(
     _, end, spouse, couple, found = min(candidates, key=lambda c: c[:3])
     spouse_sex = (sexes.get(spouse) or {}).get("sex")
     if end == "a":
-        name = kinship.spouses_relative(found.up, found.down, known[b]["sex"], spouse_sex)
+        name = relation_names.spouses_relative(found.up, found.down, known[b]["sex"], spouse_sex)
         path = [a, *found.path]
     else:
-        name = kinship.relatives_spouse(found.up, found.down, spouse_sex, known[b]["sex"])
+        name = relation_names.relatives_spouse(found.up, found.down, spouse_sex, known[b]["sex"])
         path = [*found.path, b]
     return {
-        "relation": kinship.former(name, couple["end_reason"]),
+        "relation": relation_names.former(name, couple["end_reason"]),
         "kind": "in-law",
         "path": path,
         "common_ancestor": found.ancestor,
