@@ -182,7 +182,12 @@ def relationship(tx: Tx, a: str, b: str) -> dict[str, Any] | None:
 
 
 def _unrelated() -> dict[str, Any]:
-    return {"relation": relation_names.NOT_RELATED, "kind": None, "path": [], "common_ancestor": None}
+    return {
+        "relation": relation_names.NOT_RELATED,
+        "kind": None,
+        "path": [],
+        "common_ancestor": None,
+    }
 
 
 def _spouses_of(pin: str, marriages: list[Row]) -> list[tuple[str, Row]]:
