@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeledger.database import Row, Tx
+from lifeledger.domain.vocabulary import ActKind, PartyRole
 from lifeledger.projections import relation_names
 from lifeledger.projections.family_edges import marriage_registration
 
-BLOOD = ("mother", "father")
+BLOOD = (PartyRole.MOTHER, PartyRole.FATHER)
 MAX_GENERATIONS = 8
 IN_LAW_GENERATIONS = 2
 PERSON_COLUMNS = "pin, full_name, sex, birth_date, death_date, status"
@@ -113,7 +114,7 @@ class Climb:
             if parent not in self.distance:
                 self.distance[parent] = self.level + 1
                 self.through[parent] = child
-                if edge["kind"] == "adoption" or child in self.adopted:
+                if edge["kind"] == ActKind.ADOPTION or child in self.adopted:
                     self.adopted.add(parent)
                 found.append(parent)
         self.level += 1

@@ -16,12 +16,13 @@ from typing import Any
 
 from lifeledger.database import Row, Tx
 from lifeledger.domain.provinces import PROVINCES
+from lifeledger.domain.vocabulary import PartyRole
 from lifeledger.jsoncodec import loads
 from lifeledger.projections.acts_in_force import in_force_on, load_acts
 from lifeledger.projections.family_edges import marriage_registration
 from lifeledger.projections.identity import describing, identity_of, render, year_of
 
-BLOOD = ("mother", "father")
+BLOOD = (PartyRole.MOTHER, PartyRole.FATHER)
 __all__ = ["Rows", "build", "load", "related_query"]
 
 
