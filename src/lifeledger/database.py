@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -62,29 +62,12 @@ Insert = tuple[tuple[str, ...], OnConflict | None]
 Statement = str | Insert
 
 
-class Queue(Protocol):
+class Queue:
     """Where a projection queues its writes: a transaction (`Tx`), or `Writes` kept for one."""
 
-    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None: ...
-
-    def defer_insert(
-        self,
-        table: str,
-        columns: tuple[str, ...],
-        row: Sequence[Any],
-        on_conflict: OnConflict | None = None,
-    ) -> None: ...
-
-
-class Writes:
-    """Writes made before their transaction is open (see `Projection.prepare`), in order;
-    `Tx.replay` queues them."""
-
-    def __init__(self) -> None:
-        self.queued: list[tuple[str, Statement, Sequence[Any]]] = []
-
     def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
-        self.queued.append((table, statement, params))
+        """Queue a write to `table` (see `Tx`)."""
+        self._queue(table, statement, params)
 
     def defer_insert(
         self,
@@ -93,10 +76,26 @@ class Writes:
         row: Sequence[Any],
         on_conflict: OnConflict | None = None,
     ) -> None:
-        self.queued.append((table, (columns, on_conflict), row))
+        """Queue a row to insert into `table`, to go with the next rows of the same INSERT
+        (see `Tx.insert_many`)."""
+        self._queue(table, (columns, on_conflict), row)
+
+    def _queue(self, table: str, statement: Statement, params: Sequence[Any]) -> None:
+        raise NotImplementedError
 
 
-class Tx:
+class Writes(Queue):
+    """Writes made before their transaction is open (see `Projection.prepare`), in order;
+    `Tx.replay` queues them."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, Statement, Sequence[Any]]] = []
+
+    def _queue(self, table: str, statement: Statement, params: Sequence[Any]) -> None:
+        self.queued.append((table, statement, params))
+
+
+class Tx(Queue):
     """A transaction on the read models' database.
 
     `defer` (a statement) and `defer_insert` (a row) queue a write to run later with its
@@ -118,21 +117,6 @@ class Tx:
         self.postgres = postgres
         self._types = types
         self._deferred: dict[str, list[tuple[Statement, list[Sequence[Any]]]]] = {}
-
-    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
-        """Queue a write to `table` (see the class docstring)."""
-        self._queue(table, statement, params)
-
-    def defer_insert(
-        self,
-        table: str,
-        columns: tuple[str, ...],
-        row: Sequence[Any],
-        on_conflict: OnConflict | None = None,
-    ) -> None:
-        """Queue a row to insert into `table`, to go with the next rows of the same INSERT
-        (see `insert_many`)."""
-        self._queue(table, (columns, on_conflict), row)
 
     def _queue(self, table: str, statement: Statement, params: Sequence[Any]) -> None:
         queued = self._deferred.setdefault(table, [])
