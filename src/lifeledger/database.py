@@ -57,9 +57,8 @@ class OnConflict:
 DO_NOTHING = OnConflict()
 """Skip a row whose key the table already holds."""
 
-Insert = tuple[tuple[str, ...], OnConflict | None]
-"""A queued INSERT: its columns and what it does on a conflict (the table is its queue's)."""
-Statement = str | Insert
+Statement = str | tuple[str, ...]
+"""A queued write: an SQL statement, or the columns of an INSERT (see `Queue.defer_insert`)."""
 
 
 class Queue:
@@ -67,7 +66,7 @@ class Queue:
 
     def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
         """Queue a write to `table` (see `Tx`)."""
-        self._queue(table, statement, params)
+        self._queue(table, statement, None, params)
 
     def defer_insert(
         self,
@@ -77,10 +76,17 @@ class Queue:
         on_conflict: OnConflict | None = None,
     ) -> None:
         """Queue a row to insert into `table`, to go with the next rows of the same INSERT
-        (see `Tx.insert_many`)."""
-        self._queue(table, (columns, on_conflict), row)
+        (see `Tx.insert_many`; pass the same `columns` and `on_conflict` objects, module
+        constants, and queuing costs no more than `defer`)."""
+        self._queue(table, columns, on_conflict, row)
 
-    def _queue(self, table: str, statement: Statement, params: Sequence[Any]) -> None:
+    def _queue(
+        self,
+        table: str,
+        statement: Statement,
+        on_conflict: OnConflict | None,
+        params: Sequence[Any],
+    ) -> None:
         raise NotImplementedError
 
 
@@ -89,10 +95,16 @@ class Writes(Queue):
     `Tx.replay` queues them."""
 
     def __init__(self) -> None:
-        self.queued: list[tuple[str, Statement, Sequence[Any]]] = []
+        self.queued: list[tuple[str, Statement, OnConflict | None, Sequence[Any]]] = []
 
-    def _queue(self, table: str, statement: Statement, params: Sequence[Any]) -> None:
-        self.queued.append((table, statement, params))
+    def _queue(
+        self,
+        table: str,
+        statement: Statement,
+        on_conflict: OnConflict | None,
+        params: Sequence[Any],
+    ) -> None:
+        self.queued.append((table, statement, on_conflict, params))
 
 
 class Tx(Queue):
@@ -116,29 +128,39 @@ class Tx(Queue):
         self._cursor = cursor
         self.postgres = postgres
         self._types = types
-        self._deferred: dict[str, list[tuple[Statement, list[Sequence[Any]]]]] = {}
+        self._deferred: dict[
+            str, list[tuple[Statement, OnConflict | None, list[Sequence[Any]]]]
+        ] = {}
 
-    def _queue(self, table: str, statement: Statement, params: Sequence[Any]) -> None:
+    def _queue(
+        self,
+        table: str,
+        statement: Statement,
+        on_conflict: OnConflict | None,
+        params: Sequence[Any],
+    ) -> None:
         queued = self._deferred.setdefault(table, [])
-        if queued and queued[-1][0] == statement:
-            queued[-1][1].append(params)
-        else:
-            queued.append((statement, [params]))
+        if queued:
+            last, last_conflict, rows = queued[-1]
+            if last == statement and (last_conflict is on_conflict or last_conflict == on_conflict):
+                rows.append(params)
+                return
+        queued.append((statement, on_conflict, [params]))
 
     def replay(self, writes: Writes) -> None:
         """Queue writes made beforehand, as if deferred now."""
-        for table, statement, params in writes.queued:
-            self._queue(table, statement, params)
+        for table, statement, on_conflict, params in writes.queued:
+            self._queue(table, statement, on_conflict, params)
 
     def flush(self) -> None:
         """Run the queued writes."""
         deferred, self._deferred = self._deferred, {}
         for table, queued in deferred.items():
-            for statement, rows in queued:
+            for statement, on_conflict, rows in queued:
                 if isinstance(statement, str):
                     self._execute_many(statement, rows)
                 else:
-                    self._insert_many(table, *statement, rows)
+                    self._insert_many(table, statement, on_conflict, rows)
 
     def create(self, statement: str) -> None:
         """Run one of a projection's DDL statements. On PostgreSQL the text columns it creates
