@@ -21,6 +21,8 @@ from psycopg_pool import ConnectionPool
 from lifeledger.store import DatabaseUrl
 
 Row = dict[str, Any]
+Columns = tuple[str, ...]
+Rows = Sequence[Sequence[Any]]
 _TEXT_TYPE = re.compile(r"\bTEXT\b")
 BYTEWISE_TEXT = 'TEXT COLLATE "C"'
 """Text columns on PostgreSQL (see `Tx.create`)."""
@@ -57,7 +59,7 @@ class OnConflict:
 DO_NOTHING = OnConflict()
 """Skip a row whose key the table already holds."""
 
-Statement = str | tuple[str, ...]
+Statement = str | Columns
 """A queued write: an SQL statement, or the columns of an INSERT (see `Queue.defer_insert`)."""
 
 
@@ -71,7 +73,7 @@ class Queue:
     def defer_insert(
         self,
         table: str,
-        columns: tuple[str, ...],
+        columns: Columns,
         row: Sequence[Any],
         on_conflict: OnConflict | None = None,
     ) -> None:
@@ -182,22 +184,18 @@ class Tx(Queue):
         self.flush()
         self._cursor.execute(self._portable(statement), params)
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, statement: str, rows: Rows) -> None:
         """Run one statement for each row (the driver's own way: for many rows of an INSERT,
         `insert_many` is faster)."""
         self.flush()
         self._execute_many(statement, rows)
 
-    def _execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _execute_many(self, statement: str, rows: Rows) -> None:
         if rows:
             self._cursor.executemany(self._portable(statement), rows)
 
     def insert_many(
-        self,
-        table: str,
-        columns: tuple[str, ...],
-        rows: Sequence[Sequence[Any]],
-        on_conflict: OnConflict | None = None,
+        self, table: str, columns: Columns, rows: Rows, on_conflict: OnConflict | None = None
     ) -> None:
         """INSERT rows of `columns` into `table` (None: a plain INSERT, which a row already
         there makes fail), in as few statements as the store allows (see the class docstring)."""
@@ -205,11 +203,7 @@ class Tx(Queue):
         self._insert_many(table, columns, on_conflict, rows)
 
     def _insert_many(
-        self,
-        table: str,
-        columns: tuple[str, ...],
-        on_conflict: OnConflict | None,
-        rows: Sequence[Sequence[Any]],
+        self, table: str, columns: Columns, on_conflict: OnConflict | None, rows: Rows
     ) -> None:
         if not rows:
             return
@@ -231,11 +225,7 @@ class Tx(Queue):
             self._cursor.execute(unnest, [list(values) for values in zip(*chunk, strict=True)])
 
     def _copy_many(
-        self,
-        table: str,
-        columns: str,
-        on_conflict: OnConflict | None,
-        rows: Sequence[Sequence[Any]],
+        self, table: str, columns: str, on_conflict: OnConflict | None, rows: Rows
     ) -> None:
         """INSERT many rows by COPY: straight into the table for a plain INSERT or when
         `_copy_straight` can, else into a temporary table and from there by one
@@ -255,7 +245,7 @@ class Tx(Queue):
         self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM {staging}{tail}")
         self._cursor.execute(f"DROP TABLE {staging}")
 
-    def _copy_straight(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> bool:
+    def _copy_straight(self, table: str, columns: str, rows: Rows) -> bool:
         """COPY the rows into the table itself, in a savepoint: for an INSERT … ON CONFLICT
         DO NOTHING whose rows are all new (a catch-up's acts, links and edges) this skips the
         staging table and the conflict checks, a fifth of PostgreSQL's work in a catch-up.
@@ -269,7 +259,7 @@ class Tx(Queue):
         self._cursor.execute("RELEASE SAVEPOINT ll_copy_straight")
         return True
 
-    def _copy(self, into: str, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _copy(self, into: str, table: str, columns: str, rows: Rows) -> None:
         """COPY rows into `into` (`table` or its staging copy), in PostgreSQL's binary format
         when every column is text or bigint: nothing to escape, so about half the formatting
         work of text, for Python and for PostgreSQL. A binary dumper refuses a value of
@@ -292,9 +282,7 @@ class Tx(Queue):
             return
         self._cursor.execute("RELEASE SAVEPOINT ll_copy_binary")
 
-    def _copy_rows(
-        self, statement: str, rows: Sequence[Sequence[Any]], types: list[str] | None = None
-    ) -> None:
+    def _copy_rows(self, statement: str, rows: Rows, types: list[str] | None = None) -> None:
         with self._cursor.copy(statement) as copy:
             if types:
                 copy.set_types(types)
