@@ -83,11 +83,7 @@ class Queue:
         self._queue(table, columns, on_conflict, row)
 
     def _queue(
-        self,
-        table: str,
-        statement: Statement,
-        on_conflict: OnConflict | None,
-        params: Sequence[Any],
+        self, table: str, statement: Statement, conflict: OnConflict | None, params: Sequence[Any]
     ) -> None:
         raise NotImplementedError
 
@@ -100,13 +96,9 @@ class Writes(Queue):
         self.queued: list[tuple[str, Statement, OnConflict | None, Sequence[Any]]] = []
 
     def _queue(
-        self,
-        table: str,
-        statement: Statement,
-        on_conflict: OnConflict | None,
-        params: Sequence[Any],
+        self, table: str, statement: Statement, conflict: OnConflict | None, params: Sequence[Any]
     ) -> None:
-        self.queued.append((table, statement, on_conflict, params))
+        self.queued.append((table, statement, conflict, params))
 
 
 class Tx(Queue):
@@ -135,19 +127,15 @@ class Tx(Queue):
         ] = {}
 
     def _queue(
-        self,
-        table: str,
-        statement: Statement,
-        on_conflict: OnConflict | None,
-        params: Sequence[Any],
+        self, table: str, statement: Statement, conflict: OnConflict | None, params: Sequence[Any]
     ) -> None:
         queued = self._deferred.setdefault(table, [])
         if queued:
             last, last_conflict, rows = queued[-1]
-            if last == statement and (last_conflict is on_conflict or last_conflict == on_conflict):
+            if last == statement and (last_conflict is conflict or last_conflict == conflict):
                 rows.append(params)
                 return
-        queued.append((statement, on_conflict, [params]))
+        queued.append((statement, conflict, [params]))
 
     def replay(self, writes: Writes) -> None:
         """Queue writes made beforehand, as if deferred now."""
