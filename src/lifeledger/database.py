@@ -11,7 +11,8 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -20,10 +21,8 @@ from psycopg_pool import ConnectionPool
 from lifeledger.database_url import DatabaseUrl
 
 Row = dict[str, Any]
-_INSERT = re.compile(
-    r"\s*INSERT INTO (\w+) \(([^()]*)\) VALUES \([%s, ]*\)(.*)", re.IGNORECASE | re.DOTALL
-)
-_DO_NOTHING = re.compile(r"\s*ON CONFLICT\s*(\([^()]*\))?\s*DO NOTHING\s*", re.IGNORECASE)
+Columns = tuple[str, ...]
+Rows = Sequence[Sequence[Any]]
 _TEXT_TYPE = re.compile(r"\bTEXT\b")
 BYTEWISE_TEXT = 'TEXT COLLATE "C"'
 """Text columns on PostgreSQL (see `Tx.create`)."""
@@ -33,29 +32,82 @@ READ_MODELS_LOCK = 0x11FE1ED6E5
 _ROWS_TO_COPY = 1000
 
 
-class Queue(Protocol):
+@dataclass(frozen=True)
+class OnConflict:
+    """What an INSERT does with a row whose key (`key`; none: any unique one) the table
+    already holds: nothing, or set columns from the new row (`replace`) or add the new row's
+    value to them (`add`)."""
+
+    key: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+    add: tuple[str, ...] = ()
+
+    @property
+    def does_nothing(self) -> bool:
+        return not self.replace and not self.add
+
+    def sql(self, table: str) -> str:
+        """The clause, as it follows the INSERT's VALUES."""
+        target = f" ({', '.join(self.key)})" if self.key else ""
+        if self.does_nothing:
+            return f" ON CONFLICT{target} DO NOTHING"
+        sets = [f"{c} = excluded.{c}" for c in self.replace]
+        sets += [f"{c} = {table}.{c} + excluded.{c}" for c in self.add]
+        return f" ON CONFLICT{target} DO UPDATE SET {', '.join(sets)}"
+
+
+DO_NOTHING = OnConflict()
+"""Skip a row whose key the table already holds."""
+
+Statement = str | Columns
+"""A queued write: an SQL statement, or the columns of an INSERT (see `Queue.defer_insert`)."""
+
+
+class Queue:
     """Where a projection queues its writes: a transaction (`Tx`), or `Writes` kept for one."""
 
-    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None: ...
+    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
+        """Queue a write to `table` (see `Tx`)."""
+        self._queue(table, statement, None, params)
+
+    def defer_insert(
+        self,
+        table: str,
+        columns: Columns,
+        row: Sequence[Any],
+        on_conflict: OnConflict | None = None,
+    ) -> None:
+        """Queue a row to insert into `table`, to go with the next rows of the same INSERT
+        (see `Tx.insert_many`; pass the same `columns` and `on_conflict` objects, module
+        constants, and queuing costs no more than `defer`)."""
+        self._queue(table, columns, on_conflict, row)
+
+    def _queue(
+        self, table: str, statement: Statement, conflict: OnConflict | None, params: Sequence[Any]
+    ) -> None:
+        raise NotImplementedError
 
 
-class Writes:
+class Writes(Queue):
     """Writes made before their transaction is open (see `Projection.prepare`), in order;
     `Tx.replay` queues them."""
 
     def __init__(self) -> None:
-        self.queued: list[tuple[str, str, Sequence[Any]]] = []
+        self.queued: list[tuple[str, Statement, OnConflict | None, Sequence[Any]]] = []
 
-    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
-        self.queued.append((table, statement, params))
+    def _queue(
+        self, table: str, statement: Statement, conflict: OnConflict | None, params: Sequence[Any]
+    ) -> None:
+        self.queued.append((table, statement, conflict, params))
 
 
-class Tx:
+class Tx(Queue):
     """A transaction on the read models' database.
 
-    `defer` queues a write to run later with its table's other queued writes, as one
-    `executemany` per statement: a projection writes a batch of events in a few round trips
-    (on PostgreSQL an INSERT of many rows is sent as one `INSERT … SELECT FROM unnest(arrays)`,
+    `defer` (a statement) and `defer_insert` (a row) queue a write to run later with its
+    table's other queued writes, as one `executemany` per statement or one `insert_many` per
+    INSERT: a projection writes a batch of events in a few round trips
+    (on PostgreSQL `insert_many` sends many rows as one `INSERT … SELECT FROM unnest(arrays)`,
     one statement per 5,000 rows instead of one per row, and from 1,000 rows on by COPY, which
     formats the rows in C rather than Python: straight into the table when it can, else into
     a temporary table and one `INSERT … SELECT` from it (see `_copy_many`; rows of one INSERT …
@@ -70,27 +122,35 @@ class Tx:
         self._cursor = cursor
         self.postgres = postgres
         self._types = types
-        self._deferred: dict[str, list[tuple[str, list[Sequence[Any]]]]] = {}
+        self._deferred: dict[
+            str, list[tuple[Statement, OnConflict | None, list[Sequence[Any]]]]
+        ] = {}
 
-    def defer(self, table: str, statement: str, params: Sequence[Any]) -> None:
-        """Queue a write to `table` (see the class docstring)."""
+    def _queue(
+        self, table: str, statement: Statement, conflict: OnConflict | None, params: Sequence[Any]
+    ) -> None:
         queued = self._deferred.setdefault(table, [])
-        if queued and queued[-1][0] == statement:
-            queued[-1][1].append(params)
-        else:
-            queued.append((statement, [params]))
+        if queued:
+            last, last_conflict, rows = queued[-1]
+            if last == statement and (last_conflict is conflict or last_conflict == conflict):
+                rows.append(params)
+                return
+        queued.append((statement, conflict, [params]))
 
     def replay(self, writes: Writes) -> None:
         """Queue writes made beforehand, as if deferred now."""
-        for table, statement, params in writes.queued:
-            self.defer(table, statement, params)
+        for table, statement, on_conflict, params in writes.queued:
+            self._queue(table, statement, on_conflict, params)
 
     def flush(self) -> None:
         """Run the queued writes."""
         deferred, self._deferred = self._deferred, {}
-        for queued in deferred.values():
-            for statement, rows in queued:
-                self._write_many(statement, rows)
+        for table, queued in deferred.items():
+            for statement, on_conflict, rows in queued:
+                if isinstance(statement, str):
+                    self._execute_many(statement, rows)
+                else:
+                    self._insert_many(table, statement, on_conflict, rows)
 
     def create(self, statement: str) -> None:
         """Run one of a projection's DDL statements. On PostgreSQL the text columns it creates
@@ -112,39 +172,58 @@ class Tx:
         self.flush()
         self._cursor.execute(self._portable(statement), params)
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, statement: str, rows: Rows) -> None:
+        """Run one statement for each row (the driver's own way: for many rows of an INSERT,
+        `insert_many` is faster)."""
         self.flush()
-        self._write_many(statement, rows)
+        self._execute_many(statement, rows)
 
-    def _write_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _execute_many(self, statement: str, rows: Rows) -> None:
+        if rows:
+            self._cursor.executemany(self._portable(statement), rows)
+
+    def insert_many(
+        self, table: str, columns: Columns, rows: Rows, on_conflict: OnConflict | None = None
+    ) -> None:
+        """INSERT rows of `columns` into `table` (None: a plain INSERT, which a row already
+        there makes fail), in as few statements as the store allows (see the class docstring)."""
+        self.flush()
+        self._insert_many(table, columns, on_conflict, rows)
+
+    def _insert_many(
+        self, table: str, columns: Columns, on_conflict: OnConflict | None, rows: Rows
+    ) -> None:
         if not rows:
             return
-        insert = _INSERT.match(statement) if self.postgres and len(rows) > 1 else None
-        if insert is None:
+        names = ", ".join(columns)
+        tail = on_conflict.sql(table) if on_conflict else ""
+        if not self.postgres or len(rows) == 1:
+            values = ", ".join(["%s"] * len(columns))
+            statement = f"INSERT INTO {table} ({names}) VALUES ({values}){tail}"
             self._cursor.executemany(self._portable(statement), rows)
             return
-        table, columns, tail = insert.group(1), insert.group(2), insert.group(3)
         if len(rows) >= _ROWS_TO_COPY:
-            self._copy_many(table, columns, tail, rows)
+            self._copy_many(table, names, on_conflict, rows)
             return
         types = self._column_types(table)
-        arrays = ", ".join(f"%b::{types[column.strip()]}[]" for column in columns.split(","))
-        unnest = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){tail}"
+        arrays = ", ".join(f"%b::{types[column]}[]" for column in columns)
+        unnest = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){tail}"
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
             self._cursor.execute(unnest, [list(values) for values in zip(*chunk, strict=True)])
 
     def _copy_many(
-        self, table: str, columns: str, tail: str, rows: Sequence[Sequence[Any]]
+        self, table: str, columns: str, on_conflict: OnConflict | None, rows: Rows
     ) -> None:
         """INSERT many rows by COPY: straight into the table for a plain INSERT or when
         `_copy_straight` can, else into a temporary table and from there by one
         `INSERT … SELECT` (in the rows' order)."""
-        if not tail.strip():  # a plain INSERT: straight into the table
+        if on_conflict is None:  # a plain INSERT: straight into the table
             self._copy(table, table, columns, rows)
             return
-        if _DO_NOTHING.fullmatch(tail) and self._copy_straight(table, columns, rows):
+        if on_conflict.does_nothing and self._copy_straight(table, columns, rows):
             return
+        tail = on_conflict.sql(table)
         staging = f"ll_copy_{table}"
         self._cursor.execute(
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} "
@@ -154,7 +233,7 @@ class Tx:
         self._cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM {staging}{tail}")
         self._cursor.execute(f"DROP TABLE {staging}")
 
-    def _copy_straight(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> bool:
+    def _copy_straight(self, table: str, columns: str, rows: Rows) -> bool:
         """COPY the rows into the table itself, in a savepoint: for an INSERT … ON CONFLICT
         DO NOTHING whose rows are all new (a catch-up's acts, links and edges) this skips the
         staging table and the conflict checks, a fifth of PostgreSQL's work in a catch-up.
@@ -168,7 +247,7 @@ class Tx:
         self._cursor.execute("RELEASE SAVEPOINT ll_copy_straight")
         return True
 
-    def _copy(self, into: str, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _copy(self, into: str, table: str, columns: str, rows: Rows) -> None:
         """COPY rows into `into` (`table` or its staging copy), in PostgreSQL's binary format
         when every column is text or bigint: nothing to escape, so about half the formatting
         work of text, for Python and for PostgreSQL. A binary dumper refuses a value of
@@ -191,9 +270,7 @@ class Tx:
             return
         self._cursor.execute("RELEASE SAVEPOINT ll_copy_binary")
 
-    def _copy_rows(
-        self, statement: str, rows: Sequence[Sequence[Any]], types: list[str] | None = None
-    ) -> None:
+    def _copy_rows(self, statement: str, rows: Rows, types: list[str] | None = None) -> None:
         with self._cursor.copy(statement) as copy:
             if types:
                 copy.set_types(types)

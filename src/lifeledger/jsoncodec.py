@@ -90,7 +90,7 @@ def dumps_compact(value: Any, default: Callable[[Any], Any]) -> bytes:
         ).encode()
 
 
-def loads_plain(data: bytes) -> Any:
+def loads_plain(data: bytes | str) -> Any:
     """JSON bytes read by orjson alone, for text that `holds_long_number` says has no run of
     19 digits (orjson would read a longer integer as a float)."""
     return orjson.loads(data)

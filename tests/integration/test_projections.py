@@ -762,7 +762,7 @@ def test_a_batch_prepared_before_another_runner_applied_part_of_it_applies_the_r
 
 
 def test_runners_taking_turns_write_what_one_runner_alone_writes(ledger: Ledger) -> None:
-    """Each runner remembers the person rows it read and wrote (`identity.Known`); when the
+    """Each runner remembers the person rows it read and wrote (`PersonRowCache`); when the
     other runner applied batches in between, it must not trust them."""
     first, second = Projections(ledger, batch_size=7), Projections(ledger, batch_size=7)
     family = build_family(first)

@@ -1,5 +1,6 @@
-"""The read models' batched writes: many rows in a few statements, the same rows as one
-INSERT per row would give (both stores; PostgreSQL takes its COPY paths from 1,000 rows)."""
+"""The read models' batched writes (`Tx.insert_many`, `Tx.defer_insert`): many rows in a few
+statements, the same rows as one INSERT per row would give (both stores; PostgreSQL takes its
+COPY paths from 1,000 rows)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import sqlite3
 import psycopg
 import pytest
 
-from lifeledger.database import ViewDatabase
+from lifeledger.database import DO_NOTHING, OnConflict, ViewDatabase
 
-INSERT = "INSERT INTO t (k, v) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+COLUMNS = ("k", "v")
 
 
 def table(
@@ -28,7 +29,7 @@ def test_many_new_rows_with_do_nothing_all_arrive(database_url: str) -> None:
     try:
         with db.transaction() as tx:
             for i in range(3000):
-                tx.defer("t", INSERT, (f"k{i:05}", "Đức"))
+                tx.defer_insert("t", COLUMNS, (f"k{i:05}", "Đức"), DO_NOTHING)
         assert db.row("SELECT count(*) AS n, min(v) AS v FROM t") == {"n": 3000, "v": "Đức"}
     finally:
         db.close()
@@ -43,7 +44,7 @@ def test_rows_already_there_are_skipped_and_the_others_arrive(database_url: str)
             tx.execute("INSERT INTO t (k, v) VALUES ('k00007', 'first')")
         with db.transaction() as tx:
             rows = [(f"k{i:05}", "new") for i in range(2000)] + [("k01999", "twice")]
-            tx.executemany(INSERT, rows)
+            tx.insert_many("t", COLUMNS, rows, DO_NOTHING)
             tx.execute("INSERT INTO t (k, v) VALUES ('after', 'the same transaction')")
         assert db.row("SELECT count(*) AS n FROM t") == {"n": 2001}
         assert db.row("SELECT v FROM t WHERE k = 'k00007'") == {"v": "first"}
@@ -58,8 +59,7 @@ def test_many_rows_of_a_plain_insert_arrive_as_written(database_url: str) -> Non
     db = table(database_url)
     try:
         with db.transaction() as tx:
-            tx.executemany("INSERT INTO t (k, v) VALUES (%s, %s)",
-                           [(f"k{i:05}", f"Đức\t{i}\n\\N") for i in range(1500)])  # fmt: skip
+            tx.insert_many("t", COLUMNS, [(f"k{i:05}", f"Đức\t{i}\n\\N") for i in range(1500)])
         assert db.row("SELECT count(*) AS n FROM t") == {"n": 1500}
         assert db.row("SELECT v FROM t WHERE k = 'k01234'") == {"v": "Đức\t1234\n\\N"}
     finally:
@@ -77,7 +77,7 @@ def test_a_plain_insert_meeting_a_row_already_there_fails_and_writes_nothing(
         rows = [(f"k{i:05}", "new") for i in range(1500)]
         refused = pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError))
         with refused, db.transaction() as tx:
-            tx.executemany("INSERT INTO t (k, v) VALUES (%s, %s)", rows)
+            tx.insert_many("t", COLUMNS, rows)
         assert db.row("SELECT count(*) AS n, min(v) AS v FROM t") == {"n": 1, "v": "first"}
     finally:
         db.close()
@@ -89,10 +89,7 @@ def test_text_columns_of_created_tables_compare_bytewise(database_url: str) -> N
     db = table(database_url)
     try:
         with db.transaction() as tx:
-            tx.executemany(
-                "INSERT INTO t (k, v) VALUES (%s, %s)",
-                [(k, "x") for k in ["đ", "a", "Z", "Đ", "b", "B", "á"]],
-            )
+            tx.insert_many("t", COLUMNS, [(k, "x") for k in ["đ", "a", "Z", "Đ", "b", "B", "á"]])
         rows = db.rows("SELECT k FROM t ORDER BY k")
         assert [r["k"] for r in rows] == ["B", "Z", "a", "b", "á", "Đ", "đ"]
         if db.postgres:
@@ -104,7 +101,7 @@ def test_text_columns_of_created_tables_compare_bytewise(database_url: str) -> N
         db.close()
 
 
-NUMBERED = "INSERT INTO n (k, label, count, year) VALUES (%s, %s, %s, %s)"
+NUMBERED = ("k", "label", "count", "year")
 
 
 def numbered(database_url: str) -> ViewDatabase:
@@ -113,9 +110,9 @@ def numbered(database_url: str) -> ViewDatabase:
     )
 
 
-@pytest.mark.parametrize("do_nothing", ["", " ON CONFLICT DO NOTHING"])
+@pytest.mark.parametrize("on_conflict", [None, DO_NOTHING])
 def test_many_rows_with_values_of_another_type_than_their_column_arrive_converted(
-    database_url: str, do_nothing: str
+    database_url: str, on_conflict: OnConflict | None
 ) -> None:
     """Messy values (a number in a text column, digits as text in a number column) arrive
     as one INSERT per row would store them, however the rows are copied."""
@@ -124,7 +121,7 @@ def test_many_rows_with_values_of_another_type_than_their_column_arrive_converte
         rows: list[tuple[object, ...]] = [(f"k{i:05}", f"nhãn {i}", i, None) for i in range(1500)]
         rows[700] = ("k00700", 1234, "56", "1999")
         with db.transaction() as tx:
-            tx.executemany(NUMBERED + do_nothing, rows)
+            tx.insert_many("n", NUMBERED, rows, on_conflict)
         assert db.row("SELECT count(*) AS n, sum(count) AS total FROM n") == {
             "n": 1500,
             "total": sum(range(1500)) - 700 + 56,
@@ -151,7 +148,51 @@ def test_many_rows_with_a_number_beyond_its_column_are_refused_whole(database_ur
         rows[1200] = ("k01200", "x", 2**64, 2000)
         refused = pytest.raises((OverflowError, psycopg.DataError))
         with refused, db.transaction() as tx:
-            tx.executemany(NUMBERED, rows)
+            tx.insert_many("n", NUMBERED, rows)
         assert db.row("SELECT count(*) AS n FROM n") == {"n": 0}
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("count", [1, 10, 1500])
+def test_rows_already_there_are_updated_from_the_new_ones_or_added_to(
+    database_url: str, count: int
+) -> None:
+    """`OnConflict(replace=…)` sets columns from the new row, `OnConflict(add=…)` adds the new
+    row's value to the old, for one row, a few (unnest) or many (COPY through a staging
+    table)."""
+    db = numbered(database_url)
+    try:
+        with db.transaction() as tx:
+            tx.insert_many("n", NUMBERED, [(f"k{i:05}", "old", i, 1990) for i in range(count)])
+        replace = OnConflict(key=("k",), replace=("label",))
+        add = OnConflict(key=("k",), add=("count", "year"))
+        with db.transaction() as tx:
+            tx.insert_many(
+                "n", NUMBERED, [(f"k{i:05}", "new", 0, 0) for i in range(count)], replace
+            )
+            tx.insert_many("n", NUMBERED, [(f"k{i:05}", "x", 100, 1) for i in range(count)], add)
+        last = f"k{count - 1:05}"
+        assert db.row("SELECT label, count, year FROM n WHERE k = %s", (last,)) == {
+            "label": "new",
+            "count": count - 1 + 100,
+            "year": 1991,
+        }
+        assert db.row("SELECT count(*) AS n FROM n") == {"n": count}
+    finally:
+        db.close()
+
+
+def test_a_plain_executemany_of_an_insert_still_writes_every_row(database_url: str) -> None:
+    """`executemany` runs its statement once per row, the driver's way (an INSERT written as
+    text, such as the API's access log, takes no fast path)."""
+    db = table(database_url)
+    try:
+        with db.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO t (k, v) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(f"k{i:05}", "v") for i in range(50)] + [("k00001", "twice")],
+            )
+        assert db.row("SELECT count(*) AS n, max(v) AS v FROM t") == {"n": 50, "v": "v"}
     finally:
         db.close()

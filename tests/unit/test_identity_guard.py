@@ -1,26 +1,23 @@
-"""A person's guard (`identity.guard_of`) lets a batch skip reading and weighing the sources of
+"""A person's guard (`identity.SourcesGuard`) lets a batch skip reading and weighing the sources of
 a person no new fact changes: it may let through a fact that changes nothing, never stop one
 that changes something."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 from typing import Any
 
 from lifeledger.projections.identity import (
     IDENTITY_FIELDS,
     Fact,
-    Known,
-    Stored,
-    _fact,
+    SourcesGuard,
+    apply_fact,
     could_change,
-    guard_of,
-    guard_text,
-    read_guard,
     sources_of,
-    weigh,
 )
+from lifeledger.projections.person_rows import PersonRowCache, StoredRow
 
 KINDS = ["birth", "death", "marriage", "divorce", "parentage", "adoption", "correction"]
 ROLES = ["child", "mother", "father", "deceased", "spouse", "subject"]
@@ -31,12 +28,12 @@ def random_fact(rng: random.Random) -> Fact:
     on = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     registered = f"{year + rng.randint(0, 3)}-01-15"
     fields = rng.sample(IDENTITY_FIELDS, rng.randint(0, 4))
-    return _fact(
+    return Fact.of(
         rng.choice(KINDS),
         rng.choice(ROLES),
         on,
-        [on, registered, rng.randint(1, 10_000)],
-        ["001-XA-A", "01/2000", str(rng.randint(1, 99)), registered],
+        (on, registered, rng.randint(1, 10_000)),
+        ("001-XA-A", "01/2000", str(rng.randint(1, 99)), registered),
         {key: f"{key}-{rng.randint(1, 3)}" for key in fields},
     )
 
@@ -47,8 +44,8 @@ def test_a_fact_the_guard_stops_changes_nothing() -> None:
     for _ in range(5_000):
         sources = sources_of(random_fact(rng) for _ in range(rng.randint(0, 4)))
         each = random_fact(rng)
-        changes = weigh(copy.deepcopy(sources), each)
-        if could_change(read_guard(guard_text(guard_of(sources))), each):
+        changes = apply_fact(copy.deepcopy(sources), each)
+        if could_change(stored_guard(sources), each):
             let_through += 1
         else:
             stopped += 1
@@ -56,8 +53,13 @@ def test_a_fact_the_guard_stops_changes_nothing() -> None:
     assert stopped > 500 and let_through > 500  # both ways are exercised
 
 
+def stored_guard(sources: dict[str, Any]) -> SourcesGuard:
+    """The guard as a batch reads it back from the person's row."""
+    return SourcesGuard.read(SourcesGuard.of(sources).text())
+
+
 def birth(child_fields: dict[str, Any], on: str, position: int) -> Fact:
-    return _fact("birth", "child", on, [on, on, position], ["a", "b", "1", on], child_fields)
+    return Fact.of("birth", "child", on, (on, on, position), ("a", "b", "1", on), child_fields)
 
 
 def test_a_parent_named_in_a_childs_birth_act_is_not_read_again() -> None:
@@ -65,20 +67,21 @@ def test_a_parent_named_in_a_childs_birth_act_is_not_read_again() -> None:
     act repeats, so the child's act cannot change the parent."""
     own = birth({"full_name": "Trần Thị Lan", "sex": "F", "ethnicity": "Kinh"}, "1950-02-01", 1)
     sources = sources_of([own])
-    as_mother = _fact(
-        "birth", "mother", "1975-05-05", ["1975-05-05", "1975-05-06", 9],
-        ["a", "b", "2", "1975-05-06"], {"full_name": "Trần Thị Lan", "ethnicity": "Kinh"},
+    as_mother = Fact.of(
+        "birth", "mother", "1975-05-05", ("1975-05-05", "1975-05-06", 9),
+        ("a", "b", "2", "1975-05-06"), {"full_name": "Trần Thị Lan", "ethnicity": "Kinh"},
     )  # fmt: skip
-    assert not could_change(read_guard(guard_text(guard_of(sources))), as_mother)
+    assert not could_change(stored_guard(sources), as_mother)
     # …unless it gives a field her own birth act did not
-    as_mother["person"]["hometown"] = "xã Đông Lâm"
-    assert could_change(read_guard(guard_text(guard_of(sources))), as_mother)
-    assert weigh(sources, as_mother)
+    with_hometown = {**as_mother.person, "hometown": "xã Đông Lâm"}
+    as_mother = dataclasses.replace(as_mother, person=with_hometown)
+    assert could_change(stored_guard(sources), as_mother)
+    assert apply_fact(sources, as_mother)
 
 
-def test_known_rows_hold_only_at_the_position_their_runner_left_the_projection() -> None:
-    known = Known()
-    row: Stored = ("tran thi lan", (None, frozenset()))
+def test_cached_rows_hold_only_at_the_position_their_runner_left_the_projection() -> None:
+    known = PersonRowCache()
+    row: StoredRow = ("tran thi lan", SourcesGuard(None, frozenset()))
     known.begin(0)  # a rebuild: the table is empty, so known rows are all of it
     assert known.has_all() and known.get("034180000001") is None
     known.written("034180000001", row)
@@ -97,11 +100,11 @@ def test_known_rows_hold_only_at_the_position_their_runner_left_the_projection()
     assert known.get("034180000001") is None  # outside a batch: never
 
 
-def test_known_rows_beyond_the_limit_go_oldest_first_and_are_no_longer_all() -> None:
-    known = Known(limit=2)
+def test_cached_rows_beyond_the_limit_go_oldest_first_and_are_no_longer_all() -> None:
+    known = PersonRowCache(limit=2)
     known.begin(0)
     for n in range(3):
-        known.written(f"03418000000{n}", (f"p{n}", (None, frozenset())))
+        known.written(f"03418000000{n}", (f"p{n}", SourcesGuard(None, frozenset())))
     known.end(10)
     known.begin(10)
     assert not known.has_all()

@@ -14,6 +14,9 @@ from lifeledger.database import ViewDatabase
 log = logging.getLogger(__name__)
 
 
+ACCESS_COLUMNS = ("at", "user_name", "roles", "pin", "what", "detail")
+
+
 @dataclass(frozen=True)
 class Access:
     """One read of a person's record: by whom (`user`, with their `roles`), whose (`pin`),
@@ -61,11 +64,7 @@ class AccessLog:
                 return
             try:
                 with self.db.transaction(lock=True) as tx:
-                    tx.executemany(
-                        "INSERT INTO api_access (at, user_name, roles, pin, what, detail) "
-                        "VALUES (%s, %s, %s, %s, %s, %s)",
-                        rows,
-                    )
+                    tx.insert_many("api_access", ACCESS_COLUMNS, rows)
             except Exception:
                 with self._lock:  # keep them for the next attempt, in order
                     self._pending[:0] = rows

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lifeledger.database import Tx, ViewDatabase
+from lifeledger.database import DO_NOTHING, OnConflict, Tx, ViewDatabase
 from lifeledger.jsoncodec import dumps
 from lifeledger.projections import person_view
 
@@ -27,6 +27,9 @@ DDL = (
     "INSERT INTO ll_doc_state (id, position) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
 )
 TABLES = ("ll_person_doc", "ll_doc_touched", "ll_doc_state")
+TOUCHED_COLUMNS = ("pin", "position")
+DOC_COLUMNS = ("pin", "doc")
+NEW_DOC = OnConflict(key=("pin",), replace=("doc",))
 CHUNK = 500
 """Persons whose documents are rebuilt together (SQLite allows some 32,000 parameters)."""
 
@@ -44,11 +47,7 @@ def touch(tx: Tx, pins: Iterable[str], position: int) -> None:
     updating each person's one row cost PostgreSQL a tenth of a catch-up's work); `refresh`
     deletes a person's rows up to the position it built their document at."""
     for pin in sorted(set(pins)):
-        tx.defer(
-            "ll_doc_touched",
-            "INSERT INTO ll_doc_touched (pin, position) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (pin, position),
-        )
+        tx.defer_insert("ll_doc_touched", TOUCHED_COLUMNS, (pin, position), DO_NOTHING)
 
 
 def stored(db: ViewDatabase, pin: str) -> tuple[str, int] | None:
@@ -122,12 +121,8 @@ def _rebuild(tx: Tx, touched: list[str], registry: int) -> None:
     documents = person_view.build(affected, person_view.load(tx, affected))
     for pin in sorted(affected):
         if pin in documents:
-            tx.defer(
-                "ll_person_doc",
-                "INSERT INTO ll_person_doc (pin, doc) VALUES (%s, %s) "
-                "ON CONFLICT (pin) DO UPDATE SET doc = excluded.doc",
-                (pin, dumps(documents[pin])),
-            )
+            row = (pin, dumps(documents[pin]))
+            tx.defer_insert("ll_person_doc", DOC_COLUMNS, row, NEW_DOC)
         else:
             tx.defer("ll_person_doc", "DELETE FROM ll_person_doc WHERE pin = %s", (pin,))
     where, values = tx.any_of("pin", touched)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeledger.database import Row, Tx
-from lifeledger.projections import kinship
+from lifeledger.domain.vocabulary import ActKind, PartyRole
+from lifeledger.projections import relation_names
 from lifeledger.projections.family_edges import marriage_registration
 
-BLOOD = ("mother", "father")
+BLOOD = (PartyRole.MOTHER, PartyRole.FATHER)
 MAX_GENERATIONS = 8
 IN_LAW_GENERATIONS = 2
 PERSON_COLUMNS = "pin, full_name, sex, birth_date, death_date, status"
@@ -113,7 +114,7 @@ class Climb:
             if parent not in self.distance:
                 self.distance[parent] = self.level + 1
                 self.through[parent] = child
-                if edge["kind"] == "adoption" or child in self.adopted:
+                if edge["kind"] == ActKind.ADOPTION or child in self.adopted:
                     self.adopted.add(parent)
                 found.append(parent)
         self.level += 1
@@ -182,7 +183,12 @@ def relationship(tx: Tx, a: str, b: str) -> dict[str, Any] | None:
 
 
 def _unrelated() -> dict[str, Any]:
-    return {"relation": kinship.NOT_RELATED, "kind": None, "path": [], "common_ancestor": None}
+    return {
+        "relation": relation_names.NOT_RELATED,
+        "kind": None,
+        "path": [],
+        "common_ancestor": None,
+    }
 
 
 def _spouses_of(pin: str, marriages: list[Row]) -> list[tuple[str, Row]]:
@@ -195,7 +201,7 @@ def _as_spouse(a: str, b: str, person: Row, marriages: list[Row]) -> dict[str, A
         return None
     last = ours[-1]
     return {
-        "relation": kinship.spouse_relation(person["sex"], last["end_reason"]),
+        "relation": relation_names.spouse_relation(person["sex"], last["end_reason"]),
         "kind": "marriage",
         "path": [a, b],
         "common_ancestor": None,
@@ -207,7 +213,7 @@ def _by_blood(tx: Tx, a: str, b: str, person: Row) -> dict[str, Any] | None:
     found = blood(tx, a, b)
     if found is None:
         return None
-    name = kinship.blood_relation(found.up, found.down, person["sex"], found.half)
+    name = relation_names.blood_relation(found.up, found.down, person["sex"], found.half)
     direct = found.adoption and min(found.up, found.down) == 0 and found.up + found.down == 1
     return {
         "relation": f"adoptive {name}" if direct else name,
@@ -236,13 +242,13 @@ def _in_law(
     _, end, spouse, couple, found = min(candidates, key=lambda c: c[:3])
     spouse_sex = (sexes.get(spouse) or {}).get("sex")
     if end == "a":
-        name = kinship.spouses_relative(found.up, found.down, known[b]["sex"], spouse_sex)
+        name = relation_names.spouses_relative(found.up, found.down, known[b]["sex"], spouse_sex)
         path = [a, *found.path]
     else:
-        name = kinship.relatives_spouse(found.up, found.down, spouse_sex, known[b]["sex"])
+        name = relation_names.relatives_spouse(found.up, found.down, spouse_sex, known[b]["sex"])
         path = [*found.path, b]
     return {
-        "relation": kinship.former(name, couple["end_reason"]),
+        "relation": relation_names.former(name, couple["end_reason"]),
         "kind": "in-law",
         "path": path,
         "common_ancestor": found.ancestor,

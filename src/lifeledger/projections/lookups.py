@@ -8,10 +8,19 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from lifeledger.database import Row, Tx
+from lifeledger.domain.vocabulary import EntryStatus
 from lifeledger.jsoncodec import loads
 
-ENTRY_STATUSES = ("pending", "conflict", "approved", "rejected")
-OPEN_ENTRIES = ("pending", "conflict")
+ENTRY_STATUSES: tuple[str, ...] = tuple(
+    status.value
+    for status in (
+        EntryStatus.PENDING,
+        EntryStatus.CONFLICT,
+        EntryStatus.APPROVED,
+        EntryStatus.REJECTED,
+    )
+)
+"""In the order the counts of an import list them (values: they are JSON keys too)."""
 LEADING_DIGITS = re.compile(r"^\s*(\d+)")
 
 

@@ -16,20 +16,14 @@ from typing import Any
 
 from lifeledger.database import Row, Tx
 from lifeledger.domain.provinces import PROVINCES
+from lifeledger.domain.vocabulary import PartyRole
 from lifeledger.jsoncodec import loads
+from lifeledger.projections.acts_in_force import in_force_on, load_acts
 from lifeledger.projections.family_edges import marriage_registration
-from lifeledger.projections.identity import (
-    counts,
-    describing,
-    fold,
-    identity,
-    load_acts,
-    render,
-    year_of,
-)
+from lifeledger.projections.identity import describing, identity_of, render, year_of
 
-BLOOD = ("mother", "father")
-__all__ = ["Rows", "build", "fold", "load", "related_query"]
+BLOOD = (PartyRole.MOTHER, PartyRole.FATHER)
+__all__ = ["Rows", "build", "load", "related_query"]
 
 
 @dataclass
@@ -75,7 +69,7 @@ def load(tx: Tx, pins: set[str], as_of: str | None = None) -> Rows:
     rows, wanted = Rows(), sorted(pins)
     if as_of is not None:
         acts = load_acts(tx, wanted, as_of)
-        rows.people = {pin: identity(pin, acts[pin]) for pin in wanted if _described(acts, pin)}
+        rows.people = {pin: identity_of(pin, acts[pin]) for pin in wanted if _described(acts, pin)}
     children_of, params_c = tx.any_of("child_pin", wanted)
     parent_of, params_p = tx.any_of("parent_pin", wanted)
     edges = tx.rows(
@@ -86,11 +80,11 @@ def load(tx: Tx, pins: set[str], as_of: str | None = None) -> Rows:
         of_parents, params_s = tx.any_of("parent_pin", parents)
         edges += tx.rows(f"SELECT * FROM ll_parent WHERE {of_parents}", params_s)
     unique = {(e["act_id"], e["role"]): e for e in edges}
-    rows.parent_edges = [e for e in unique.values() if counts(e, as_of)]
+    rows.parent_edges = [e for e in unique.values() if in_force_on(e, as_of)]
     in_a, params_a = tx.any_of("a", wanted)
     in_b, params_b = tx.any_of("b", wanted)
     couples = tx.rows(f"SELECT * FROM ll_couple WHERE {in_a} OR {in_b}", params_a + params_b)
-    rows.couples = [c for c in couples if counts(c, as_of)]
+    rows.couples = [c for c in couples if in_force_on(c, as_of)]
     for couple in rows.couples:
         if as_of is not None and (couple["divorce_registered_on"] or "") > as_of:
             couple.update(divorce_act=None, divorced_on=None, annulment=0)
@@ -99,7 +93,7 @@ def load(tx: Tx, pins: set[str], as_of: str | None = None) -> Rows:
     guardianships = tx.rows(
         f"SELECT * FROM ll_guardianship WHERE {ward} OR {guardian}", params_w + params_g
     )
-    rows.guardianships = [g for g in guardianships if counts(g, as_of)]
+    rows.guardianships = [g for g in guardianships if in_force_on(g, as_of)]
     _load_known(tx, rows, pins, as_of)
     return rows
 
@@ -115,7 +109,7 @@ def _load_known(tx: Tx, rows: Rows, pins: set[str], as_of: str | None) -> None:
     if as_of is not None:
         others = sorted(p for p in related - pins if p)
         acts = load_acts(tx, others, as_of) if others else {}
-        rows.known = {pin: identity(pin, acts[pin]) for pin in others if _described(acts, pin)}
+        rows.known = {pin: identity_of(pin, acts[pin]) for pin in others if _described(acts, pin)}
         return
     where, params = tx.any_of("pin", sorted(p for p in related | pins if p))
     for row in tx.rows(f"SELECT pin, sources FROM ll_person WHERE {where}", params):
@@ -124,7 +118,7 @@ def _load_known(tx: Tx, rows: Rows, pins: set[str], as_of: str | None) -> None:
 
 
 def _described(acts: dict[str, list[Row]], pin: str) -> bool:
-    """Does an act in force say who the person is (as `identity.refresh` keeps `ll_person`)?"""
+    """Does an act in force say who the person is (as `person_rows.refresh` keeps `ll_person`)?"""
     return bool(describing(acts.get(pin, [])))
 
 

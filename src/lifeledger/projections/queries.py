@@ -16,7 +16,8 @@ from lifeledger.projections import (
     person_view,
     search,
 )
-from lifeledger.projections.identity import describing, load_acts
+from lifeledger.projections.acts_in_force import load_acts
+from lifeledger.projections.identity import describing
 from lifeledger.projections.runner import Runner
 
 

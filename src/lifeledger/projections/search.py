@@ -1,7 +1,7 @@
 """Finding persons: by name with or without diacritics, narrowed by birth date or year and
 province; or by an act's registration reference ("authority/book/number").
 
-Names are matched on their folded words (`identity.fold`: "Đặng Thị Ánh" -> "dang thi anh");
+Names are matched on their folded words (`name_index.fold`: "Đặng Thị Ánh" -> "dang thi anh");
 each query word must begin a word of the name. Ranking: the whole name equal to the query
 (score 3) > the query's words begin the name's words in the same order (2) > every query
 word begins some word of the name (1); then by name, birth date and PIN, so pages are stable.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeledger.database import Row, Tx
-from lifeledger.projections.identity import fold, words
+from lifeledger.projections.name_index import fold, words
 
 COMMON = 20_000
 SAMPLE = 2_000

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from lifeledger.database import Tx
+from lifeledger.database import DO_NOTHING, OnConflict, Tx
 from lifeledger.domain.registration import Registration
 from lifeledger.projections.runner import Envelope, Projection
 
@@ -20,6 +20,11 @@ DDL = (
         act_id TEXT PRIMARY KEY, kind TEXT NOT NULL, province TEXT NOT NULL,
         registered_on TEXT NOT NULL, source TEXT NOT NULL)""",
 )
+
+CELL = ("kind", "province", "registered_on", "source")
+CELL_COLUMNS = (*CELL, "acts")
+ADD_ACTS = OnConflict(key=CELL, add=("acts",))
+ACT_COLUMNS = ("act_id", *CELL)
 
 
 class StatisticsProjection(Projection):
@@ -38,23 +43,15 @@ class StatisticsProjection(Projection):
             if isinstance(event, Registration.Registered):
                 key = _key(event)
                 keys.setdefault(envelope.originator, key)  # for a revocation that follows
-                tx.defer(
-                    "ll_stat_act",
-                    "INSERT INTO ll_stat_act (act_id, kind, province, registered_on, source) "
-                    "VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-                    (envelope.originator, *key),
-                )
+                row = (envelope.originator, *key)
+                tx.defer_insert("ll_stat_act", ACT_COLUMNS, row, DO_NOTHING)
                 deltas[key] += 1
             elif isinstance(event, Registration.Revoked):
                 revoked = keys.get(envelope.originator)
                 if revoked is not None:
                     deltas[revoked] -= 1
-        tx.executemany(
-            "INSERT INTO ll_stat (kind, province, registered_on, source, acts) "
-            "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (kind, province, registered_on, source) "
-            "DO UPDATE SET acts = ll_stat.acts + excluded.acts",
-            [(*key, delta) for key, delta in sorted(deltas.items())],
-        )
+        rows = [(*key, delta) for key, delta in sorted(deltas.items())]
+        tx.insert_many("ll_stat", CELL_COLUMNS, rows, ADD_ACTS)
 
 
 Key = tuple[str, str, str, str]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifeledger.projections.kinship import (
+from lifeledger.projections.relation_names import (
     blood_relation,
     former,
     relatives_spouse,
