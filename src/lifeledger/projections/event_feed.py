@@ -1,0 +1,99 @@
+"""The event feed's read model, written by the registry projection in its batches:
+`ll_event` (each act- and entry-level event, in ledger order, with what its envelope needs)
+and `ll_event_province` (the provinces each concerns, so a subscriber's provinces and the
+`type` filter are applied by the database).
+
+A row is written in the same transaction as the registry's tracking position, so every row
+at or before that position is final: the feed never serves beyond it (see docs/events.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lifeledger.database import DO_NOTHING, Queue, Tx
+from lifeledger.domain.entry import StagedEntry
+from lifeledger.domain.registration import Registration
+from lifeledger.feed import envelopes
+from lifeledger.feed.envelopes import Amended, Data, FeedEvent
+from lifeledger.jsoncodec import dumps, loads
+from lifeledger.projections.runner import Envelope
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS ll_event (
+        position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL,
+        time TEXT NOT NULL, subject TEXT NOT NULL, provinces TEXT NOT NULL,
+        data TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ll_event_type ON ll_event (type, position)",
+    """CREATE TABLE IF NOT EXISTS ll_event_province (
+        province TEXT NOT NULL, position BIGINT NOT NULL, type TEXT NOT NULL,
+        PRIMARY KEY (province, position))""",
+)
+TABLES = ("ll_event", "ll_event_province")
+EVENT_COLUMNS = ("position", "event_id", "type", "time", "subject", "provinces", "data")
+PROVINCE_COLUMNS = ("province", "position", "type")
+DECISIONS = (StagedEntry.Approved, StagedEntry.Rejected, StagedEntry.Conflicted)
+
+
+def write(tx: Queue, event: FeedEvent) -> None:
+    row = (
+        event.position,
+        event.event_id,
+        event.type,
+        event.time,
+        dumps(list(event.subject)),
+        dumps(list(event.provinces)),
+        dumps(event.data),
+    )
+    tx.defer_insert("ll_event", EVENT_COLUMNS, row, DO_NOTHING)
+    for province in event.provinces:
+        where = (province, event.position, event.type)
+        tx.defer_insert("ll_event_province", PROVINCE_COLUMNS, where, DO_NOTHING)
+
+
+def write_new(tx: Queue, envelope: Envelope) -> None:
+    """A new act or a newly staged entry: needs nothing from the database."""
+    event = envelope.event
+    if isinstance(event, Registration.Registered):
+        write(tx, envelopes.registered(envelope))
+    elif isinstance(event, StagedEntry.Staged):
+        write(tx, envelopes.entry(envelope, event.content))
+
+
+def contents(tx: Tx, batch: Sequence[Envelope]) -> dict[str, Data]:
+    """The contents the batch's corrections and entry decisions name: the correction acts'
+    (their basis) and the staged entries', from the batch's own events or else the tables
+    (written by earlier batches)."""
+    acts = {str(e.event.correction) for e in batch if isinstance(e.event, Registration.Corrected)}
+    entries = {e.originator for e in batch if isinstance(e.event, DECISIONS)}
+    found: dict[str, Data] = {}
+    for envelope in batch:
+        event, key = envelope.event, envelope.originator
+        if isinstance(event, Registration.Registered | StagedEntry.Staged) and key in (
+            acts | entries
+        ):
+            found[key] = event.content
+    for table, key, wanted in (("ll_act", "act_id", acts), ("ll_entry", "entry_id", entries)):
+        missing = sorted(wanted - found.keys())
+        if missing:
+            where, params = tx.any_of(key, missing)
+            for row in tx.rows(f"SELECT {key}, content FROM {table} WHERE {where}", params):
+                found[row[key]] = loads(row["content"])
+    return found
+
+
+def write_change(
+    tx: Queue, envelope: Envelope, amended: dict[str, Amended], known: dict[str, Data]
+) -> None:
+    """A correction or revocation of an act (as it stood before it: `amended`), or an entry's
+    decision (`known`: the staged contents, see `contents`)."""
+    event = envelope.event
+    act: Amended | None = amended.get(envelope.originator)
+    if isinstance(event, Registration.Corrected) and act is not None:
+        basis: Any = known.get(str(event.correction), {}).get("basis")
+        write(tx, envelopes.corrected(envelope, act, basis))
+    elif isinstance(event, Registration.Revoked) and act is not None:
+        write(tx, envelopes.revoked(envelope, act))
+    elif isinstance(event, DECISIONS) and envelope.originator in known:
+        write(tx, envelopes.entry(envelope, known[envelope.originator]))
