@@ -19,9 +19,6 @@ from typing import Any
 
 from lifeledger.feed.envelopes import Data, FeedEvent
 
-PROFILES = ("full", "identity", "statistics")
-DEFAULT_PROFILE = "full"
-
 PIN = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 HIDDEN = "hidden"
 
@@ -35,12 +32,6 @@ REFERENCE_OBJECTS = ("reference", "register", "marriage", "target")
 """Objects naming an act by its reference (its own, the marriage a divorce ends, a
 correction's target)."""
 STATISTICS_KEYS = ("kind", "occurred_on", "decided_on", "status")
-
-
-def check_profile(profile: str) -> str:
-    if profile not in PROFILES:
-        raise ValueError(f"profile: {profile!r} is not one of {', '.join(PROFILES)}")
-    return profile
 
 
 def visible(

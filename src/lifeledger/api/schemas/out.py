@@ -213,12 +213,17 @@ class AccessLogOut(Out):
     next_after: int | None
 
 
+Profile = Literal["full", "identity", "statistics"]
+"""`auth.PROFILES`."""
+
+
 class UserOut(Out):
     name: str
     roles: list[str]
     provinces: list[str]
     disabled: bool
     created_at: str
+    profile: Profile
 
 
 class NewUserOut(UserOut):
@@ -234,6 +239,9 @@ class UserIn(Body):
     )
     provinces: list[Province] = Field(
         default_factory=list, max_length=63, description="Empty: national"
+    )
+    profile: Profile = Field(
+        default="full", description="What the user sees of the event feed's data (docs/events.md)"
     )
 
 
