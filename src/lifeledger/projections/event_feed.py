@@ -10,9 +10,10 @@ at or before that position is final: the feed never serves beyond it (see docs/e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from lifeledger.database import DO_NOTHING, Queue, Tx
+from lifeledger.database import DO_NOTHING, Queue, Tx, ViewDatabase
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration
 from lifeledger.feed import envelopes
@@ -31,6 +32,8 @@ DDL = (
         PRIMARY KEY (province, position))""",
 )
 TABLES = ("ll_event", "ll_event_province")
+PROJECTION = "registry"
+"""The projection that writes these tables (its tracking row bounds the feed)."""
 EVENT_COLUMNS = ("position", "event_id", "type", "time", "subject", "provinces", "data")
 PROVINCE_COLUMNS = ("province", "position", "type")
 DECISIONS = (StagedEntry.Approved, StagedEntry.Rejected, StagedEntry.Conflicted)
@@ -97,3 +100,70 @@ def write_change(
         write(tx, envelopes.revoked(envelope, act))
     elif isinstance(event, DECISIONS) and envelope.originator in known:
         write(tx, envelopes.entry(envelope, known[envelope.originator]))
+
+
+@dataclass(frozen=True)
+class Page:
+    """Events after a position, in ledger order; `next_after` is where the next page starts,
+    `position` the registry's tracked position (the feed never reaches beyond it)."""
+
+    events: list[FeedEvent]
+    next_after: int
+    position: int
+
+
+def tracked_position(db: ViewDatabase) -> int:
+    row = db.row("SELECT position FROM ll_tracking WHERE name = %s", (PROJECTION,))
+    return int(row["position"]) if row is not None else 0
+
+
+def page(
+    db: ViewDatabase,
+    after: int,
+    limit: int,
+    types: Sequence[str] = (),
+    provinces: Sequence[str] = (),
+) -> Page:
+    """Up to `limit` events after `after` and at or before the tracked position, of `types`
+    (empty: all), concerning `provinces` (empty: all).
+
+    The tracked position is read first: the rows at or before it were committed with it or
+    before it, and no row at or before it can commit later, so the page holds every matching
+    event up to its last and skips none. A page shorter than `limit` ends at the tracked
+    position: the next starts after it."""
+    position = tracked_position(db)
+    params: list[Any] = [after, position]
+    where = "position > %s AND position <= %s"
+    if types:
+        where += f" AND type IN ({', '.join(['%s'] * len(types))})"
+        params.extend(types)
+    if provinces:
+        chosen = ", ".join(["%s"] * len(provinces))
+        query = (
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM ll_event WHERE position IN ("
+            f"SELECT DISTINCT position FROM ll_event_province WHERE province IN ({chosen}) "
+            f"AND {where} ORDER BY position LIMIT %s) ORDER BY position"
+        )
+        params = [*provinces, *params, limit]
+    else:
+        query = (
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM ll_event WHERE {where} "
+            "ORDER BY position LIMIT %s"
+        )
+        params.append(limit)
+    events = [_feed_event(row) for row in db.rows(query, params)]
+    full = len(events) == limit
+    next_after = events[-1].position if full else max(after, position)
+    return Page(events, next_after, position)
+
+
+def _feed_event(row: dict[str, Any]) -> FeedEvent:
+    return FeedEvent(
+        position=int(row["position"]),
+        event_id=row["event_id"],
+        type=row["type"],
+        time=row["time"],
+        subject=tuple(loads(row["subject"])),
+        provinces=tuple(loads(row["provinces"])),
+        data=loads(row["data"]),
+    )
