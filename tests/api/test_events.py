@@ -6,6 +6,8 @@ promise to hide."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from tests.builders import (
     a_revocation,
 )
 
+from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.jurisdiction import pins_in
 from lifeledger.feed.envelopes import EVENT_TYPES, PREFIX
 
@@ -202,3 +205,35 @@ def test_unknown_profile_is_refused(api: Api) -> None:
     is_problem(api.admin.post("/v1/users", json=body), 422, "invalid-request")
     made = accepted(api.admin.post("/v1/users", json={**body, "profile": "identity"}))
     assert made["profile"] == "identity"
+
+
+def test_pages_read_while_writes_commit_miss_nothing(api: Api) -> None:
+    """A writer registers acts in another thread while a subscriber pages: the pages together
+    hold every act once, in order (a page never ends beyond what has committed)."""
+    national = subscriber(api, "downstream")
+    ledger, written = api.context.ledger, 60
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for n in range(written):
+                birth = a_birth(a_pin("M", 1990, "034"), "1990-01-01", number=f"c{n}")
+                ledger.register(birth, Recorder("writer"))
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    seen: list[int] = []
+    after = 0
+    while True:
+        finished = done.is_set()
+        page = national.get("/v1/events", params={"after": after, "limit": 7}).json()
+        seen += [e["position"] for e in page["events"]]
+        after = page["next_after"]
+        if finished and not page["events"] and page["position"] >= ledger.position():
+            break
+        if not page["events"]:
+            time.sleep(0.01)
+    writer.join()
+    assert len(seen) == written and seen == sorted(set(seen))
