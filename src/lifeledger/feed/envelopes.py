@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
@@ -23,7 +23,9 @@ from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.jurisdiction import office_province
 from lifeledger.domain.registration import Registration, parties_of
 from lifeledger.domain.vocabulary import ActKind, EntryStatus
-from lifeledger.projections.runner import Envelope
+
+if TYPE_CHECKING:  # the runner's package imports this module (the registry writes the feed)
+    from lifeledger.projections.runner import Envelope
 
 PREFIX = "vn.lifeledger."
 ACT_TYPES: dict[str, str] = {
