@@ -76,3 +76,9 @@ def test_statistics_has_no_pin_and_no_name() -> None:
     }
     envelope = json.loads(to_json(cloud_event(EVENT, "urn:x", data, subject)))
     assert "subject" not in envelope and envelope["position"] == 7
+
+
+def test_ids_that_hold_twelve_digits_are_not_taken_for_pins() -> None:
+    act = "5f0e8a1c-3b7d-5c2e-9a4f-001234567890"
+    event = FeedEvent(7, f"{act}:1", "t", "2026-01-01T00:00:00+00:00", (), ("034",), {"act": act})
+    assert visible(event, "full", frozenset({"034"}))[0] == {"act": act}

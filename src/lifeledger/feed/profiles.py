@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
+from lifeledger.domain.jurisdiction import PIN_IN_TEXT
+from lifeledger.domain.provinces import PROVINCES
 from lifeledger.feed.envelopes import Data, FeedEvent
 
-PIN = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 HIDDEN = "hidden"
 
 REFERENCE_KEYS = ("authority", "province", "book", "number", "page", "registered_on")
@@ -57,10 +57,13 @@ class _Scope:
         self.provinces = provinces
 
     def outside(self, value: object) -> bool:
-        return isinstance(value, str) and bool(PIN.fullmatch(value)) and not self.inside(value)
-
-    def inside(self, pin: str) -> bool:
-        return pin[:3] in self.provinces
+        """A PIN (twelve digits standing alone, a known province first) of another province."""
+        return (
+            isinstance(value, str)
+            and PIN_IN_TEXT.fullmatch(value) is not None
+            and value[:3] in PROVINCES
+            and value[:3] not in self.provinces
+        )
 
     def walk(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -71,7 +74,7 @@ class _Scope:
         if isinstance(value, list):
             return [self.walk(item) for item in value]
         if isinstance(value, str):
-            return PIN.sub(lambda m: m[0] if self.inside(m[0]) else HIDDEN, value)
+            return PIN_IN_TEXT.sub(lambda m: HIDDEN if self.outside(m[0]) else m[0], value)
         return value
 
 
