@@ -128,7 +128,9 @@ def test_paging_gives_every_event_once_in_order_as_cloudevents(
         "before": "An",
         "after": "Ân",
     }  # then the full name, as the ledger recorded it
-    assert corrected["data"]["basis"] == "QĐ 17/2020/UBND"
+    correction = next(e for e in events if e["type"].endswith("correction.registered.v1"))
+    assert correction["data"]["act"] == corrected["data"]["correction"]
+    assert correction["data"]["content"]["basis"] == "QĐ 17/2020/UBND"
     assert corrected["data"]["act"] == birth["data"]["act"]
 
 

@@ -129,8 +129,10 @@ def _target(envelope: Envelope, act: Amended) -> tuple[Data, list[dict[str, str]
     return reference, people, {"act": envelope.originator, "kind": act["kind"]}
 
 
-def corrected(envelope: Envelope, act: Amended, basis: str | None) -> FeedEvent:
-    """Fields of `act` changed by a correction act: each field's before and after."""
+def corrected(envelope: Envelope, act: Amended) -> FeedEvent:
+    """Fields of `act` changed by a correction act: each field's before and after. The
+    correction's reason and basis are in its own `correction.registered` event (the ledger
+    may store it just after this one, possibly in the runner's next batch)."""
     event: Registration.Corrected = envelope.event
     reference, people, data = _target(envelope, act)
     changes = [
@@ -139,7 +141,6 @@ def corrected(envelope: Envelope, act: Amended, basis: str | None) -> FeedEvent:
     data |= {
         "reference": reference,
         "correction": event.correction,
-        "basis": basis,
         "changes": changes,
     }
     return _feed_event(envelope, CORRECTED, reference, people, data)

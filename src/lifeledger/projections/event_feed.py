@@ -64,42 +64,37 @@ def write_new(tx: Queue, envelope: Envelope) -> None:
         write(tx, envelopes.entry(envelope, event.content))
 
 
-def contents(tx: Tx, batch: Sequence[Envelope]) -> dict[str, Data]:
-    """The contents the batch's corrections and entry decisions name: the correction acts'
-    (their basis) and the staged entries', from the batch's own events or else the tables
-    (written by earlier batches)."""
-    acts = {str(e.event.correction) for e in batch if isinstance(e.event, Registration.Corrected)}
-    entries = {e.originator for e in batch if isinstance(e.event, DECISIONS)}
-    found: dict[str, Data] = {}
-    for envelope in batch:
-        event, key = envelope.event, envelope.originator
-        if isinstance(event, Registration.Registered | StagedEntry.Staged) and key in (
-            acts | entries
-        ):
-            found[key] = event.content
-    for table, key, wanted in (("ll_act", "act_id", acts), ("ll_entry", "entry_id", entries)):
-        missing = sorted(wanted - found.keys())
-        if missing:
-            where, params = tx.any_of(key, missing)
-            for row in tx.rows(f"SELECT {key}, content FROM {table} WHERE {where}", params):
-                found[row[key]] = loads(row["content"])
+def staged_contents(tx: Tx, batch: Sequence[Envelope]) -> dict[str, Data]:
+    """The contents of the staged entries the batch's decisions name, from the batch's own
+    events or else `ll_entry` (written by an earlier batch: an entry is staged before it is
+    decided)."""
+    wanted = {e.originator for e in batch if isinstance(e.event, DECISIONS)}
+    found: dict[str, Data] = {
+        e.originator: e.event.content
+        for e in batch
+        if isinstance(e.event, StagedEntry.Staged) and e.originator in wanted
+    }
+    missing = sorted(wanted - found.keys())
+    if missing:
+        where, params = tx.any_of("entry_id", missing)
+        for row in tx.rows(f"SELECT entry_id, content FROM ll_entry WHERE {where}", params):
+            found[row["entry_id"]] = loads(row["content"])
     return found
 
 
 def write_change(
-    tx: Queue, envelope: Envelope, amended: dict[str, Amended], known: dict[str, Data]
+    tx: Queue, envelope: Envelope, amended: dict[str, Amended], staged: dict[str, Data]
 ) -> None:
     """A correction or revocation of an act (as it stood before it: `amended`), or an entry's
-    decision (`known`: the staged contents, see `contents`)."""
+    decision (`staged`: the entries' contents, see `staged_contents`)."""
     event = envelope.event
     act: Amended | None = amended.get(envelope.originator)
     if isinstance(event, Registration.Corrected) and act is not None:
-        basis: Any = known.get(str(event.correction), {}).get("basis")
-        write(tx, envelopes.corrected(envelope, act, basis))
+        write(tx, envelopes.corrected(envelope, act))
     elif isinstance(event, Registration.Revoked) and act is not None:
         write(tx, envelopes.revoked(envelope, act))
-    elif isinstance(event, DECISIONS) and envelope.originator in known:
-        write(tx, envelopes.entry(envelope, known[envelope.originator]))
+    elif isinstance(event, DECISIONS) and envelope.originator in staged:
+        write(tx, envelopes.entry(envelope, staged[envelope.originator]))
 
 
 @dataclass(frozen=True)
@@ -151,13 +146,13 @@ def page(
             "ORDER BY position LIMIT %s"
         )
         params.append(limit)
-    events = [_feed_event(row) for row in db.rows(query, params)]
+    events = [_from_row(row) for row in db.rows(query, params)]
     full = len(events) == limit
     next_after = events[-1].position if full else max(after, position)
     return Page(events, next_after, position)
 
 
-def _feed_event(row: dict[str, Any]) -> FeedEvent:
+def _from_row(row: dict[str, Any]) -> FeedEvent:
     return FeedEvent(
         position=int(row["position"]),
         event_id=row["event_id"],

@@ -96,14 +96,14 @@ class RegistryProjection(Projection):
             changes.add(prepared.facts.get(envelope.position, {}))
         changes.read_stored(tx, sorted(changes.added))
         amended = act_rows.amended_acts(tx, envelopes)
-        known = event_feed.contents(tx, envelopes)
+        staged = event_feed.staged_contents(tx, envelopes)
         act_updates: list[act_rows.Update] = []
         for envelope in envelopes:
             event, position = envelope.event, envelope.position
             if position in prepared.writes:
                 tx.replay(prepared.writes[position])
             # Corrections, revocations, entry decisions; before a correction changes `amended`.
-            event_feed.write_change(tx, envelope, amended, known)
+            event_feed.write_change(tx, envelope, amended, staged)
             if isinstance(event, Registration.Corrected):
                 pins = act_rows.write_correction(tx, envelope, amended, act_updates)
                 changes.reread.update(pins)
