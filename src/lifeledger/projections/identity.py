@@ -113,7 +113,7 @@ def persons_of(kind: str, content: dict[str, Any]) -> Described:
     return found
 
 
-def roles(event: Registration.Registered, described: Described) -> list[tuple[str, str]]:
+def roles(event: Registration.Registered) -> list[tuple[str, str]]:
     """(PIN, role) for each person the act concerns (the event's `parties`)."""
     return [(party["pin"], party["role"]) for party in event.parties]
 

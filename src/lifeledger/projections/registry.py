@@ -72,7 +72,7 @@ class RegistryProjection(Projection):
             if isinstance(event, Registration.Registered):
                 described = identity.persons_of(event.kind, event.content)
                 prepared.facts[envelope.position] = identity.facts_of_event(envelope, described)
-                act_rows.write_registered(writes, envelope, identity.roles(event, described))
+                act_rows.write_registered(writes, envelope, identity.roles(event))
             elif isinstance(event, staged_entries.ENTRY_EVENTS):
                 staged_entries.write_entry(writes, envelope)
             else:
