@@ -1,4 +1,5 @@
-"""The read models' tables, in the ledger's own database (SQLite file or PostgreSQL).
+"""The ledger's own tables beside its events (the read models, the API's users and logs), in
+its database (SQLite file or PostgreSQL): transactions, `insert_many`, the read models' lock.
 
 One small interface over both: SQL is written once with `%s` placeholders and
 portable types (TEXT, BIGINT, JSON kept as TEXT); rows come back as dicts.
@@ -45,6 +46,10 @@ class OnConflict:
     @property
     def does_nothing(self) -> bool:
         return not self.replace and not self.add
+
+    def __post_init__(self) -> None:
+        if (self.replace or self.add) and not self.key:
+            raise ValueError("an update on conflict needs the key it conflicts on")
 
     def sql(self, table: str) -> str:
         """The clause, as it follows the INSERT's VALUES."""

@@ -14,6 +14,7 @@ from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUI
 from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.registration import EVENT_OF_KIND, Registration
 from lifeledger.domain.vocabulary import ActKind
+from lifeledger.projections import identity
 from tests.builders import (
     a_birth,
     a_correction,
@@ -154,3 +155,11 @@ def test_the_aggregate_keeps_its_parties() -> None:
     entry, pins, expected = ENTRIES[ActKind.DIVORCE]
     registration = Registration.record(parse_act(entry), pins, {}, {})
     assert registration.parties == parties(expected)
+
+
+def test_the_read_side_takes_the_roles_from_the_events_parties() -> None:
+    """A stored event's parties are the roles it was recorded with: the projections read
+    them, they do not derive them again from the content."""
+    stated: dict[str, Any] = {"parties": parties([("079200012345", "guardian")])}
+    event = dataclasses.replace(registered(ActKind.BIRTH), **stated)
+    assert identity.roles(event) == [("079200012345", "guardian")]

@@ -26,7 +26,6 @@ class ApiContext:
             self.projections = Projections(self.ledger)
             db = self.projections.db
             self.users = UserStore(db, settings.auth_cache_seconds)
-            self.users.setup()
             migrate(db)
         except BaseException:
             self.ledger.close()

@@ -44,7 +44,6 @@ def prepare(settings: Settings, say: Callable[[str], None], demo: bool | None = 
     db = ViewDatabase(settings.database_url, pool_size=1)
     try:
         users = UserStore(db)
-        users.setup()
         migrate(db)
         if users.count() == 0:
             key = users.add(FIRST_USER, FIRST_ROLES)

@@ -19,9 +19,9 @@ from lifeledger.domain.errors import (
     PinNotCorrectable,
     StaleCorrection,
 )
-from lifeledger.domain.person import BLOOD_ROLES, Fact, Person
+from lifeledger.domain.person import Fact, Person
 from lifeledger.domain.registration import Registration
-from lifeledger.domain.vocabulary import ActKind, PartyRole
+from lifeledger.domain.vocabulary import BLOOD_ROLES, ActKind, PartyRole
 
 
 def check_correction(work: Work, act: Act) -> Links:

@@ -140,16 +140,15 @@ def decide_approval(work: Work, entry: UUID, approver: str, role: str) -> Outcom
     return outcome
 
 
-def pending_entry(
-    work: Work,
-    entry: UUID,
-    allow: tuple[EntryStatus, ...] = (EntryStatus.PENDING, EntryStatus.CONFLICT),
-) -> StagedEntry:
+STILL_TO_DECIDE = (EntryStatus.PENDING, EntryStatus.CONFLICT)
+
+
+def pending_entry(work: Work, entry: UUID) -> StagedEntry:
     """The staged entry, if it is still to be decided."""
     staged: StagedEntry | None = work.get(entry)
     if staged is None:
         raise EntryNotFound(f"no staged entry {entry}", entry=str(entry))
-    if staged.status not in allow:
+    if staged.status not in STILL_TO_DECIDE:
         raise EntryNotPending(
             f"entry {entry} is {staged.status}"
             + (f" (act {staged.act})" if staged.status == EntryStatus.APPROVED else ""),

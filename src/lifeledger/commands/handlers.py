@@ -22,10 +22,10 @@ from lifeledger.domain.errors import (
     MarriageNotOpen,
 )
 from lifeledger.domain.jurisdiction import check_write, named_targets
-from lifeledger.domain.person import BLOOD_ROLES, MarriageSpan, Person
+from lifeledger.domain.person import MarriageSpan, Person
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.registration import Registration
-from lifeledger.domain.vocabulary import ActKind, PartyRole
+from lifeledger.domain.vocabulary import BLOOD_ROLES, ActKind, PartyRole
 
 
 def record(work: Work, act: Act, recorder: Recorder) -> Registration:
@@ -165,7 +165,7 @@ def _divorce(work: Work, act: Act) -> Links:
     fact = {
         "role": PartyRole.SPOUSE,
         "on": str(effective),
-        ActKind.MARRIAGE: span.act,
+        "marriage": span.act,  # a field of the fact (a plain text key: JSON)
         "annulment": bool(act.get("annulment")),
     }
     return [(pins[0], {**fact, "other": pins[1]}), (pins[1], {**fact, "other": pins[0]})]

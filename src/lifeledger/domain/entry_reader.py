@@ -34,7 +34,7 @@ from lifeledger.domain.errors import (
 )
 from lifeledger.domain.pin import Pin
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.domain.vocabulary import ActKind
+from lifeledger.domain.vocabulary import BLOOD_ROLES, ActKind
 
 KINDS = tuple(ActKind)
 SOURCES = ("live", "digitized", "court", "abroad", "reconciliation")
@@ -283,7 +283,7 @@ def _birth(read: _Reader) -> tuple[Persons, PartialDate | None]:
     if child.pin is not None:  # always: a child's PIN is required
         child.pin.check_agrees(None, born.year, "child.pin")
     persons: Persons = {"child": PersonRef(child.pin, child.full_name, child.sex, born)}
-    for role in ("mother", "father"):
+    for role in BLOOD_ROLES:
         parent = read.optional_person(role)
         if parent is not None:
             persons[role] = parent

@@ -18,9 +18,9 @@ from eventsourcing.domain import Aggregate
 from lifeledger.domain.acts import PARENT_ROLES, ledger_id
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.pin import Pin
+from lifeledger.domain.vocabulary import BLOOD_ROLES
 
 Fact = dict[str, Any]
-BLOOD_ROLES = ("mother", "father")
 ADOPTIVE_ROLES = ("adoptive_mother", "adoptive_father")
 
 

@@ -177,12 +177,22 @@ def parties_of(kind: str, pins: list[str], content: Content) -> list[Party]:
     every = ROLE_OF_EVERY_PIN.get(kind)
     if every is not None:
         return [{"pin": pin, "role": every.value} for pin in pins]
-    parties = []
+    return [{"pin": pin, "role": role} for pin, role, _ in persons_of(kind, content)]
+
+
+Described = list[tuple[str, str, dict[str, Any]]]
+"""(PIN, role, what the act says of them) for each person an act describes."""
+
+
+def persons_of(kind: str, content: Content) -> Described:
+    """The persons an act of this kind describes with a PIN (`PERSON_NODES`, in that order):
+    a new act and one read again find each person's part alike."""
+    found = []
     for path, role in PERSON_NODES.get(kind, ()):
         node = get_path(content, path)
         if isinstance(node, dict) and node.get("pin"):
-            parties.append({"pin": str(node["pin"]), "role": role.value})
-    return parties
+            found.append((str(node["pin"]), role.value, node))
+    return found
 
 
 EVENT_OF_KIND: dict[str, type[Registration.Registered]] = {

@@ -43,3 +43,7 @@ class EntryStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     CONFLICT = "conflict"
+
+
+BLOOD_ROLES: tuple[str, str] = (PartyRole.MOTHER.value, PartyRole.FATHER.value)
+"""A child's parents by birth, as plain text (they key a person's parents in JSON)."""

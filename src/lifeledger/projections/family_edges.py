@@ -10,7 +10,7 @@ from typing import Any
 from lifeledger.database import DO_NOTHING, Queue, Row
 from lifeledger.domain.acts import Reference, get_path, is_whole_number
 from lifeledger.domain.registration import Registration
-from lifeledger.domain.vocabulary import ActKind, PartyRole
+from lifeledger.domain.vocabulary import BLOOD_ROLES, ActKind
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS ll_parent (
@@ -103,7 +103,7 @@ def parse_int(value: Any) -> int | None:
 
 def _birth_edges(tx: Queue, event: Registration.Registered, act_id: str, registered: str) -> None:
     child = str(get_path(event.content, "child.pin"))
-    for role in (PartyRole.MOTHER, PartyRole.FATHER):
+    for role in BLOOD_ROLES:
         parent = event.content.get(role)
         if isinstance(parent, dict) and parent.get("full_name"):
             _parent_edge(tx, act_id, role, ActKind.BIRTH, child, parent, registered)

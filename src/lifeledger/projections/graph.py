@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeledger.database import Row, Tx
-from lifeledger.domain.vocabulary import ActKind, PartyRole
+from lifeledger.domain.vocabulary import BLOOD_ROLES, ActKind
 from lifeledger.projections import relation_names
 from lifeledger.projections.family_edges import marriage_registration
 
-BLOOD = (PartyRole.MOTHER, PartyRole.FATHER)
 MAX_GENERATIONS = 8
 IN_LAW_GENERATIONS = 2
 PERSON_COLUMNS = "pin, full_name, sex, birth_date, death_date, status"
@@ -109,7 +108,7 @@ class Climb:
             parent, child = edge["parent_pin"], edge["child_pin"]
             if not parent:
                 continue
-            if edge["role"] in BLOOD:
+            if edge["role"] in BLOOD_ROLES:
                 self.blood_parents.setdefault(child, set()).add(parent)
             if parent not in self.distance:
                 self.distance[parent] = self.level + 1

@@ -16,10 +16,10 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lifeledger.domain.act_layout import PERSON_NODES
-from lifeledger.domain.acts import PERSON_FIELDS, get_path
+from lifeledger.domain.acts import PERSON_FIELDS
 from lifeledger.domain.dates import PartialDate
 from lifeledger.domain.pin import Pin
+from lifeledger.domain.registration import Described, persons_of
 from lifeledger.domain.vocabulary import ActKind, PartyRole
 from lifeledger.jsoncodec import dumps, loads, loads_plain
 
@@ -98,22 +98,7 @@ def fact_sort(occurred_on: str) -> str:
     return PartialDate.parse(occurred_on).earliest.isoformat()
 
 
-Described = list[tuple[str, str, dict[str, Any]]]
-"""(PIN, role, what the act says of them) for each person an act describes."""
-
-
-def persons_of(kind: str, content: dict[str, Any]) -> Described:
-    """The persons an act of this kind describes: where the act's own links to them were
-    found (`roles`), so a new act and one read again find each person's part alike."""
-    found = []
-    for path, role in PERSON_NODES.get(kind, ()):
-        node = get_path(content, path)
-        if isinstance(node, dict) and node.get("pin"):
-            found.append((str(node["pin"]), role.value, node))
-    return found
-
-
-def roles(event: Registration.Registered, described: Described) -> list[tuple[str, str]]:
+def roles(event: Registration.Registered) -> list[tuple[str, str]]:
     """(PIN, role) for each person the act concerns (the event's `parties`)."""
     return [(party["pin"], party["role"]) for party in event.parties]
 

@@ -16,13 +16,12 @@ from typing import Any
 
 from lifeledger.database import Row, Tx
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.domain.vocabulary import PartyRole
+from lifeledger.domain.vocabulary import BLOOD_ROLES
 from lifeledger.jsoncodec import loads
 from lifeledger.projections.acts_in_force import in_force_on, load_acts
 from lifeledger.projections.family_edges import marriage_registration
 from lifeledger.projections.identity import describing, identity_of, render, year_of
 
-BLOOD = (PartyRole.MOTHER, PartyRole.FATHER)
 __all__ = ["Rows", "build", "load", "related_query"]
 
 
@@ -214,7 +213,7 @@ def blood_parents(pin: str, rows: Rows) -> frozenset[str]:
     return frozenset(
         e["parent_pin"]
         for e in rows.parents_of.get(pin, ())
-        if e["child_pin"] == pin and e["role"] in BLOOD and e["parent_pin"]
+        if e["child_pin"] == pin and e["role"] in BLOOD_ROLES and e["parent_pin"]
     )
 
 
@@ -224,7 +223,7 @@ def _siblings(pin: str, rows: Rows, known: dict[str, Any]) -> list[dict[str, Any
     edges = [e for parent in sorted(mine) for e in rows.children_of.get(parent, ())]
     for edge in edges:
         other = edge["child_pin"]
-        if edge["parent_pin"] in mine and edge["role"] in BLOOD and other != pin:
+        if edge["parent_pin"] in mine and edge["role"] in BLOOD_ROLES and other != pin:
             theirs = blood_parents(other, rows)
             kind = "full" if len(mine) == 2 and theirs == mine else "half"
             found[other] = {

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lifeledger.database import Tx, ViewDatabase, Writes
-from lifeledger.domain.registration import Registration
+from lifeledger.domain.registration import Registration, persons_of
 from lifeledger.projections import (
     act_rows,
     documents,
@@ -73,9 +73,9 @@ class RegistryProjection(Projection):
         for envelope in envelopes:
             event, writes = envelope.event, Writes()
             if isinstance(event, Registration.Registered):
-                described = identity.persons_of(event.kind, event.content)
+                described = persons_of(event.kind, event.content)
                 prepared.facts[envelope.position] = identity.facts_of_event(envelope, described)
-                act_rows.write_registered(writes, envelope, identity.roles(event, described))
+                act_rows.write_registered(writes, envelope, identity.roles(event))
             elif isinstance(event, staged_entries.ENTRY_EVENTS):
                 staged_entries.write_entry(writes, envelope)
             else:
