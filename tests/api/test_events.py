@@ -184,6 +184,8 @@ def test_profiles_hide_what_they_promise(api: Api, ledger_acts: dict[str, str]) 
         text = json.dumps(event, ensure_ascii=False)
         assert not any(name in text for name in NAMES), text
         parsed(event)
+    divorce = next(e for e in identity if e["type"].endswith("marriage.dissolved.v1"))
+    assert divorce["data"]["content"]["court"] == {"effective_on": "2018-01-01"}
     assert identity[0]["data"]["content"]["child"] == {
         "pin": ledger_acts["tb"],
         "sex": "M",

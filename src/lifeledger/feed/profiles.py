@@ -115,7 +115,7 @@ def _reduce(value: Any, keep: Callable[[str], bool]) -> Any:
 
 def _person_free(key: str) -> bool:
     """Objects `identity` drops whole: they hold text about places and decisions only."""
-    return key in ("court", "source", "recorded_by", "reason")
+    return key in ("source", "recorded_by", "reason")
 
 
 def statistics(data: Data) -> Data:
