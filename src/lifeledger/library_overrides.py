@@ -13,7 +13,6 @@ from eventsourcing.persistence import Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
-
 EVENT_TABLES_LOCK = 0x11FE1ED6E7
 """PostgreSQL advisory lock held while the event store's tables are made (`create_table`)."""
 
