@@ -27,6 +27,9 @@ from lifeledger.domain.jurisdiction import covers
 from lifeledger.domain.provinces import PROVINCES
 
 ROLES = ("officer", "approver", "auditor", "subscriber", "admin")
+PROFILES = ("full", "identity", "statistics")
+"""What a user may see of the event feed's data (`feed.profiles`); `full` unless chosen."""
+DEFAULT_PROFILE = "full"
 KEY_PREFIX = "ll_"
 
 
@@ -75,6 +78,8 @@ class Principal:
     name: str
     roles: tuple[str, ...]
     provinces: frozenset[str] = frozenset()
+    profile: str = DEFAULT_PROFILE
+    """What they see of the event feed's data (`PROFILES`)."""
 
     @property
     def national(self) -> bool:
@@ -94,6 +99,7 @@ class User:
     provinces: tuple[str, ...]
     disabled: bool
     created_at: str
+    profile: str = DEFAULT_PROFILE
 
 
 class UserError(ValueError):
@@ -110,6 +116,12 @@ def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
     if unknown or not chosen:
         raise UserError(f"roles: {', '.join(unknown) or 'none'} (known: {', '.join(ROLES)})")
     return chosen
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise UserError(f"profile: {profile!r} is not one of {', '.join(PROFILES)}")
+    return profile
 
 
 def check_provinces(provinces: Iterable[str]) -> tuple[str, ...]:
@@ -133,26 +145,34 @@ class UserStore:
         """Make or bring up to date the API's tables, users' among them (`api.migrations`)."""
         migrate(self.db)
 
-    def add(self, name: str, roles: Iterable[str], provinces: Iterable[str] = ()) -> str:
+    def add(
+        self,
+        name: str,
+        roles: Iterable[str],
+        provinces: Iterable[str] = (),
+        profile: str = DEFAULT_PROFILE,
+    ) -> str:
         """Make a user; returns their new API key (shown once, never stored)."""
         name = name.strip()
         if not name or len(name) > 64 or not name.isprintable():
             raise UserError("name: 1 to 64 printable characters")
         chosen, where = check_roles(roles), check_provinces(provinces)
+        profile = check_profile(profile)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.db.transaction(lock=True) as tx:
             if tx.row("SELECT name FROM api_user WHERE name = %s", (name,)):
                 raise UserError(f"name: user {name} already exists")
             tx.execute(
-                "INSERT INTO api_user (name, roles, provinces, key_hash, disabled, created_at) "
-                "VALUES (%s, %s, %s, %s, 0, %s)",
-                (name, ",".join(chosen), ",".join(where), hash_key(key), _now()),
+                "INSERT INTO api_user (name, roles, provinces, profile, key_hash, disabled, "
+                "created_at) VALUES (%s, %s, %s, %s, %s, 0, %s)",
+                (name, ",".join(chosen), ",".join(where), profile, hash_key(key), _now()),
             )
         return key
 
     def users(self) -> list[User]:
         rows = self.db.rows(
-            "SELECT name, roles, provinces, disabled, created_at FROM api_user ORDER BY name"
+            "SELECT name, roles, provinces, disabled, created_at, profile FROM api_user "
+            "ORDER BY name"
         )
         return [
             User(
@@ -161,6 +181,7 @@ class UserStore:
                 tuple(p for p in r["provinces"].split(",") if p),
                 bool(r["disabled"]),
                 r["created_at"],
+                r["profile"],
             )
             for r in rows
         ]
@@ -198,13 +219,15 @@ class UserStore:
             return remembered[0]
         digest, now = hash_key(key), time.monotonic()
         row = self.db.row(
-            "SELECT name, roles, provinces FROM api_user WHERE key_hash = %s AND disabled = 0",
+            "SELECT name, roles, provinces, profile FROM api_user "
+            "WHERE key_hash = %s AND disabled = 0",
             (digest,),
         )
         found = None
         if row is not None:
             provinces = frozenset(p for p in row["provinces"].split(",") if p)
-            found = Principal(row["name"], tuple(row["roles"].split(",")), provinces)
+            roles = tuple(row["roles"].split(","))
+            found = Principal(row["name"], roles, provinces, row["profile"])
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()

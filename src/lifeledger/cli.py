@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from lifeledger.auth import ROLES, UserError, UserStore
+from lifeledger.auth import DEFAULT_PROFILE, PROFILES, ROLES, UserError, UserStore
 from lifeledger.cli_projections import app as projections_app
 from lifeledger.database import ViewDatabase
 from lifeledger.demo import load_demo
@@ -195,10 +195,13 @@ def users_add(
     provinces: Annotated[
         str, typer.Option(help="Province codes, comma-separated (none: all provinces)")
     ] = "",
+    profile: Annotated[
+        str, typer.Option(help=f"What they see of the event feed: {', '.join(PROFILES)}")
+    ] = DEFAULT_PROFILE,
 ) -> None:
     """Create a user and print its API key once (only its SHA-256 is stored)."""
     try:
-        key = _user_store().add(name, role.split(","), provinces.split(","))
+        key = _user_store().add(name, role.split(","), provinces.split(","), profile)
     except UserError as error:  # a usage error: an unknown role or province, a name taken
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
@@ -211,7 +214,8 @@ def users_list() -> None:
     for user in _user_store().users():
         where = ",".join(user.provinces) or "all"
         state = "disabled" if user.disabled else "active"
-        typer.echo(f"{user.name}\t{','.join(user.roles)}\t{where}\t{state}\t{user.created_at}")
+        line = f"{user.name}\t{','.join(user.roles)}\t{where}\t{state}\t{user.created_at}"
+        typer.echo(f"{line}\t{user.profile}")
 
 
 @users_app.command("disable")

@@ -13,6 +13,9 @@ from eventsourcing.persistence import Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
+EVENT_TABLES_LOCK = 0x11FE1ED6E7
+"""PostgreSQL advisory lock held while the event store's tables are made (`create_table`)."""
+
 
 class ColumnArrayRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, inserting a batch as four column arrays instead of one
@@ -27,6 +30,15 @@ class ColumnArrayRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::integer[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+
+    def create_table(self) -> None:
+        """The library's, one process at a time: processes starting together (a server and a
+        `projections rebuild`) ran its statements concurrently, and PostgreSQL refused one with
+        "tuple concurrently updated". The lock is held by a connection of its own while the
+        library's statements run on others from the pool."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (EVENT_TABLES_LOCK,))
+            super().create_table()
 
     def _insert_stored_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     api_max_body_bytes: PositiveInt = 256 * 1024
     """Largest request body of every other route (an act is a few kilobytes): a larger one
     is answered 413 before it is read further."""
+    event_source: str = Field(default="urn:lifeledger:ledger", min_length=1)
+    """The CloudEvents `source` of every event the feed hands out: the URI naming this ledger
+    (e.g. `urn:lifeledger:vn-moj`); subscribers read event ids as unique within it."""
     metrics_dir: str | None = None
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False

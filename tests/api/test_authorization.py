@@ -34,6 +34,7 @@ ALLOWED = {
     "audit": {"auditor"},
     "users": {"admin"},
     "metrics": {"admin"},
+    "events": {"subscriber"},
 }
 BY_JURISDICTION = {
     "register",
@@ -44,6 +45,7 @@ BY_JURISDICTION = {
     "approve",
     "registration",
     "audit",
+    "events",
 }
 
 
@@ -120,6 +122,9 @@ FAMILIES: dict[str, Callable[[Api, Caller, str], httpx.Response]] = {
     ),
     "users": lambda api, caller, where: caller.get("/v1/users"),
     "metrics": lambda api, caller, where: caller.get("/metrics"),
+    "events": lambda api, caller, where: caller.get(
+        "/v1/events", params={"province": PROVINCE[where]}
+    ),
 }
 
 
@@ -159,6 +164,8 @@ OUTSIDE_ANSWER: dict[str, Callable[[httpx.Response], Any]] = {
     # Another province's staged entry answers as a missing one (ids come from references).
     "approve": lambda response: is_problem(response, 404, "entry-not-found"),
     "import": _line_rejected_outside,
+    # A feed filter naming another province is refused as the request's own mistake.
+    "events": lambda response: is_problem(response, 422, "province-not-subscribed"),
 }
 
 

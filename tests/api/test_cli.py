@@ -37,6 +37,20 @@ def test_users_add_list_disable(database_url: str) -> None:
     assert unknown.exit_code == 2 and "wizard" in unknown.output
 
 
+def test_users_add_with_a_profile(database_url: str) -> None:
+    runner, env = CliRunner(), {"LIFELEDGER_DATABASE_URL": database_url}
+    add = ["users", "add", "stats", "--role", "subscriber", "--profile", "statistics"]
+    assert runner.invoke(app, add, env=env).exit_code == 0
+    listed = runner.invoke(app, ["users", "list"], env=env).output
+    assert listed.startswith("stats\tsubscriber\tall\tactive") and "\tstatistics" in listed
+    plain = runner.invoke(app, ["users", "add", "plain", "--role", "subscriber"], env=env)
+    assert plain.exit_code == 0
+    assert "\tfull" in runner.invoke(app, ["users", "list"], env=env).output
+    add[2] = "other"
+    unknown = runner.invoke(app, [*add[:-1], "everything"], env=env)
+    assert unknown.exit_code == 2 and "everything" in unknown.output
+
+
 def test_serve_prepares_demo_data_and_a_working_first_key(database_url: str) -> None:
     settings = api_settings(database_url)
     said: list[str] = []

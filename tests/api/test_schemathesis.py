@@ -38,7 +38,17 @@ from lifeledger.ledger import Ledger
 
 CONFIG = Path(__file__).parents[2] / "schemathesis.toml"
 
-TAGS = ("acts", "imports", "entries", "persons", "registers", "audit", "users", "operations")
+TAGS = (
+    "acts",
+    "imports",
+    "entries",
+    "persons",
+    "registers",
+    "audit",
+    "users",
+    "events",
+    "operations",
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ ROLES = {
     "auditor": Role(
         ("auditor",), (), frozenset({"persons", "registers", "entries", "imports", "audit"})
     ),
-    "subscriber": Role(("subscriber",), (), frozenset({"operations"})),
+    "subscriber": Role(("subscriber",), (), frozenset({"events", "operations"})),
     "admin": Role(("admin",), (), frozenset({"users", "operations"})),
     "officer-034": Role(
         ("officer",), ("034",), frozenset({"persons", "registers"}), frozenset({"acts", "imports"})

@@ -26,6 +26,7 @@ from lifeledger.api.routers import (
     audit,
     bench,
     entries,
+    events,
     imports,
     ops,
     persons,
@@ -79,7 +80,9 @@ def create_app(settings: Settings) -> FastAPI:
     exempt = frozenset({imports.router.prefix})  # the upload streams to a file, bounded
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes, exempt=exempt)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    routers = [m.router for m in (acts, imports, entries, persons, registry, audit, users, ops)]
+    routers = [
+        m.router for m in (acts, imports, entries, persons, registry, audit, users, events, ops)
+    ]
     if settings.bench_routes:
         routers.append(bench.router)
     for router in routers:

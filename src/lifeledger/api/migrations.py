@@ -79,6 +79,9 @@ STEPS = (
          _add_column("api_import", "position", "BIGINT")),
     Step(4, "api_import.provinces: those of the offices its lines name (NULL: not known)",
          _add_column("api_import", "provinces", "TEXT")),
+    Step(5, "api_user.profile: what the user sees of the event feed's data (full, identity, "
+            "statistics)",
+         _add_column("api_user", "profile", "TEXT NOT NULL DEFAULT 'full'")),
 )  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 each of which owns its tables' DDL: acts (`act_rows`), the family graph's edges
 (`family_edges`), staged entries (`staged_entries`), each person's current identity
 (`person_rows`, refreshed after each batch) with the search's word index (`name_index`), and
-the stored person documents (`documents`).
+the stored person documents (`documents`), and the event feed (`event_feed`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from lifeledger.domain.registration import Registration, persons_of
 from lifeledger.projections import (
     act_rows,
     documents,
+    event_feed,
     family_edges,
     identity,
     name_index,
@@ -30,6 +31,7 @@ DDL = (
     *person_rows.DDL,
     *name_index.DDL,
     *documents.DDL,
+    *event_feed.DDL,
 )
 TABLES = (
     *act_rows.TABLES,
@@ -38,6 +40,7 @@ TABLES = (
     *person_rows.TABLES,
     *name_index.TABLES,
     *documents.TABLES,
+    *event_feed.TABLES,
 )
 
 
@@ -77,6 +80,7 @@ class RegistryProjection(Projection):
                 staged_entries.write_entry(writes, envelope)
             else:
                 continue
+            event_feed.write_new(writes, envelope)
             prepared.writes[envelope.position] = writes
         return prepared
 
@@ -92,12 +96,15 @@ class RegistryProjection(Projection):
             changes.add(prepared.facts.get(envelope.position, {}))
         changes.read_stored(tx, sorted(changes.added))
         amended = act_rows.amended_acts(tx, envelopes)
+        staged = event_feed.staged_contents(tx, envelopes)
         act_updates: list[act_rows.Update] = []
         for envelope in envelopes:
             event, position = envelope.event, envelope.position
             if position in prepared.writes:
                 tx.replay(prepared.writes[position])
-            elif isinstance(event, Registration.Corrected):
+            # Corrections, revocations, entry decisions; before a correction changes `amended`.
+            event_feed.write_change(tx, envelope, amended, staged)
+            if isinstance(event, Registration.Corrected):
                 pins = act_rows.write_correction(tx, envelope, amended, act_updates)
                 changes.reread.update(pins)
             elif isinstance(event, Registration.Revoked):

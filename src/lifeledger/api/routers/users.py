@@ -24,6 +24,7 @@ def user_out(user: User) -> dict[str, object]:
         "provinces": list(user.provinces),
         "disabled": user.disabled,
         "created_at": user.created_at,
+        "profile": user.profile,
     }
 
 
@@ -53,7 +54,7 @@ def create_user(
 
     def create() -> Answer:
         try:
-            api_key = context.users.add(body.name, body.roles, body.provinces)
+            api_key = context.users.add(body.name, body.roles, body.provinces, body.profile)
         except UserError as error:
             raise _refused(error) from error
         made = next(u for u in context.users.users() if u.name == body.name.strip())

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from lifeledger.api.schemas.common import Body, NewUserName, Province
+from lifeledger.feed.envelopes import EVENT_TYPES
 
 Document = dict[str, Any]
 
@@ -213,12 +214,17 @@ class AccessLogOut(Out):
     next_after: int | None
 
 
+Profile = Literal["full", "identity", "statistics"]
+"""`auth.PROFILES`."""
+
+
 class UserOut(Out):
     name: str
     roles: list[str]
     provinces: list[str]
     disabled: bool
     created_at: str
+    profile: Profile
 
 
 class NewUserOut(UserOut):
@@ -235,6 +241,35 @@ class UserIn(Body):
     provinces: list[Province] = Field(
         default_factory=list, max_length=63, description="Empty: national"
     )
+    profile: Profile = Field(
+        default="full", description="What the user sees of the event feed's data (docs/events.md)"
+    )
+
+
+EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
+"""`feed.envelopes.EVENT_TYPES`."""
+
+
+class CloudEventOut(Out):
+    """A CloudEvents 1.0 envelope in its JSON format (docs/events.md)."""
+
+    specversion: Literal["1.0"]
+    id: str = Field(description="`{aggregate id}:{version}`: unique within `source`")
+    source: str
+    type: str
+    time: str
+    datacontenttype: Literal["application/json"]
+    position: int = Field(description="The event's ledger position")
+    subject: str | None = Field(
+        default=None, description="The PINs concerned, comma-separated (none: `statistics`)"
+    )
+    data: dict[str, Any]
+
+
+class EventPageOut(Out):
+    events: list[CloudEventOut]
+    next_after: int = Field(description="`after` of the next page")
+    position: int = Field(description="The position the feed has reached")
 
 
 class HealthOut(Out):

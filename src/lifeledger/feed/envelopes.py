@@ -1,0 +1,209 @@
+"""A stored ledger event as the feed hands it out: a CloudEvents 1.0 envelope.
+
+Only act- and entry-level events leave (an act registered, corrected or revoked; an entry
+staged or decided), never the Person aggregates' bookkeeping. Each becomes a `FeedEvent`
+(what the read model stores: type, subject, provinces and `data`), and a `FeedEvent` becomes
+an envelope when served, with the ledger's configured `source`. The types and the shape of
+each `data` are listed in docs/events.md; a type's `.vN` suffix changes when its `data`
+changes shape incompatibly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+from lifeledger.domain.act_layout import PERSON_NODES
+from lifeledger.domain.acts import get_path
+from lifeledger.domain.entry import StagedEntry
+from lifeledger.domain.jurisdiction import office_province
+from lifeledger.domain.registration import Registration, parties_of
+from lifeledger.domain.vocabulary import ActKind, EntryStatus
+
+if TYPE_CHECKING:  # the runner's package imports this module (the registry writes the feed)
+    from lifeledger.projections.runner import Envelope
+
+PREFIX = "vn.lifeledger."
+ACT_TYPES: dict[str, str] = {
+    ActKind.BIRTH: "birth.registered.v1",
+    ActKind.MARRIAGE: "marriage.registered.v1",
+    ActKind.DIVORCE: "marriage.dissolved.v1",
+    ActKind.DEATH: "death.registered.v1",
+    ActKind.PARENTAGE: "parentage.registered.v1",
+    ActKind.ADOPTION: "adoption.registered.v1",
+    ActKind.GUARDIANSHIP_OPENED: "guardianship.opened.v1",
+    ActKind.GUARDIANSHIP_ENDED: "guardianship.ended.v1",
+    ActKind.CORRECTION: "correction.registered.v1",
+}
+"""Act kind -> the type of the event registering such an act (without `PREFIX`)."""
+CORRECTED = "act.corrected.v1"
+REVOKED = "act.revoked.v1"
+ENTRY_TYPES: dict[type[Any], str] = {
+    StagedEntry.Staged: "entry.staged.v1",
+    StagedEntry.Approved: "entry.approved.v1",
+    StagedEntry.Rejected: "entry.rejected.v1",
+    StagedEntry.Conflicted: "entry.conflicted.v1",
+}
+EVENT_TYPES: tuple[str, ...] = tuple(
+    PREFIX + t for t in (*ACT_TYPES.values(), CORRECTED, REVOKED, *ENTRY_TYPES.values())
+)
+"""Every type the feed hands out: the values of its `type` filter."""
+
+Data = dict[str, Any]
+Amended = dict[str, Any]
+"""An act as it stood before an event changed it: `kind`, `content`, `pins` (as
+`projections.act_rows.amended_acts` finds them)."""
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One event of the feed, before a subscriber's profile and provinces reduce it."""
+
+    position: int
+    event_id: str
+    type: str
+    time: str
+    subject: tuple[str, ...]
+    """The PINs of the persons it concerns."""
+    provinces: tuple[str, ...]
+    """The registering office's province and those of the persons it concerns: the event goes
+    to the subscribers of any of them."""
+    data: Data
+
+
+def event_id(envelope: Envelope) -> str:
+    """`{aggregate id}:{version}`: stable, unique within the ledger."""
+    return f"{envelope.originator}:{envelope.event.originator_version}"
+
+
+def parties(kind: str, listed: list[dict[str, str]], content: Data) -> list[dict[str, str]]:
+    """The act's parties (pin, role), each with the sex its content gives, if any."""
+    sexes = {}
+    for path, _ in PERSON_NODES.get(kind, ()):
+        node = get_path(content, path)
+        if isinstance(node, dict) and node.get("pin") and node.get("sex"):
+            sexes[str(node["pin"])] = str(node["sex"])
+    return [{**p, "sex": sexes[p["pin"]]} if p["pin"] in sexes else dict(p) for p in listed]
+
+
+def _feed_event(
+    envelope: Envelope, type_: str, reference: Data, people: list[dict[str, str]], data: Data
+) -> FeedEvent:
+    pins = tuple(dict.fromkeys(p["pin"] for p in people))
+    office = office_province(str(reference.get("authority", "")))
+    provinces = tuple(sorted({office, *(pin[:3] for pin in pins)} - {""}))
+    return FeedEvent(
+        position=envelope.position,
+        event_id=event_id(envelope),
+        type=PREFIX + type_,
+        time=envelope.event.timestamp.isoformat(),
+        subject=pins,
+        provinces=provinces,
+        data={**data, "parties": people},
+    )
+
+
+def registered(envelope: Envelope) -> FeedEvent:
+    """A new act, as registered."""
+    event: Registration.Registered = envelope.event
+    data = {
+        "act": envelope.originator,
+        "kind": event.kind,
+        "reference": event.reference,
+        "occurred_on": event.occurred_on,
+        "content": event.content,
+    }
+    people = parties(event.kind, event.parties, event.content)
+    return _feed_event(envelope, ACT_TYPES[event.kind], event.reference, people, data)
+
+
+def _target(envelope: Envelope, act: Amended) -> tuple[Data, list[dict[str, str]], Data]:
+    """The reference, the parties and the common `data` of an event changing `act`."""
+    content = act["content"]
+    reference = dict(content.get("register") or {})
+    people = parties(act["kind"], parties_of(act["kind"], act["pins"], content), content)
+    return reference, people, {"act": envelope.originator, "kind": act["kind"]}
+
+
+def corrected(envelope: Envelope, act: Amended) -> FeedEvent:
+    """Fields of `act` changed by a correction act: each field's before and after. The
+    correction's reason and basis are in its own `correction.registered` event (the ledger
+    may store it just after this one, possibly in the runner's next batch)."""
+    event: Registration.Corrected = envelope.event
+    reference, people, data = _target(envelope, act)
+    changes = [
+        {"field": c["field"], "before": c.get("before"), "after": c["after"]} for c in event.changes
+    ]
+    data |= {
+        "reference": reference,
+        "correction": event.correction,
+        "changes": changes,
+    }
+    return _feed_event(envelope, CORRECTED, reference, people, data)
+
+
+def revoked(envelope: Envelope, act: Amended) -> FeedEvent:
+    """`act` declared void by a decision."""
+    event: Registration.Revoked = envelope.event
+    reference, people, data = _target(envelope, act)
+    data |= {
+        "reference": reference,
+        "decision": event.decision,
+        "decided_on": event.decided_on,
+        "deciding_authority": event.authority,
+        "reason": event.reason,
+    }
+    return _feed_event(envelope, REVOKED, reference, people, data)
+
+
+def entry_people(content: Data) -> list[dict[str, str]]:
+    """The persons a staged entry describes by PIN, with their roles."""
+    kind = str(content.get("kind", ""))
+    return parties(kind, parties_of(kind, [], content), content)
+
+
+def entry(envelope: Envelope, staged: Data) -> FeedEvent:
+    """A staged entry (`staged`: its content) and what became of it."""
+    event = envelope.event
+    reference = dict(staged.get("register") or {})
+    data: Data = {"entry": envelope.originator, "kind": staged.get("kind"), "reference": reference}
+    if isinstance(event, StagedEntry.Staged):
+        data |= {"status": EntryStatus.PENDING.value, "batch": event.batch, "content": staged}
+    elif isinstance(event, StagedEntry.Approved):
+        data |= {"status": EntryStatus.APPROVED.value, "act": event.act}
+    elif isinstance(event, StagedEntry.Conflicted):
+        reason = {"code": event.code, "detail": event.reason}
+        data |= {"status": EntryStatus.CONFLICT.value, "reason": reason}
+    else:
+        reason = {"code": "rejected-by-approver", "detail": event.reason}
+        data |= {"status": EntryStatus.REJECTED.value, "reason": reason}
+    type_ = ENTRY_TYPES[type(event)]
+    return _feed_event(envelope, type_, reference, entry_people(staged), data)
+
+
+def cloud_event(
+    event: FeedEvent, source: str, data: Data | None = None, subject: tuple[str, ...] | None = None
+) -> CloudEvent:
+    """The envelope: `data` and `subject` as a subscriber may see them (default: all)."""
+    shown = event.subject if subject is None else subject
+    attributes: dict[str, Any] = {
+        "id": event.event_id,
+        "source": source,
+        "type": event.type,
+        "specversion": "1.0",
+        "time": datetime.fromisoformat(event.time),
+        "datacontenttype": "application/json",
+        "position": event.position,
+    }
+    if shown:
+        attributes["subject"] = ",".join(shown)
+    return CloudEvent(attributes, event.data if data is None else data)
+
+
+def to_json(envelope: CloudEvent) -> bytes:
+    """The envelope in the CloudEvents JSON format."""
+    return JSONFormat().write(envelope)

@@ -1,0 +1,164 @@
+"""The event feed's read model, written by the registry projection in its batches:
+`ll_event` (each act- and entry-level event, in ledger order, with what its envelope needs)
+and `ll_event_province` (the provinces each concerns, so a subscriber's provinces and the
+`type` filter are applied by the database).
+
+A row is written in the same transaction as the registry's tracking position, so every row
+at or before that position is final: the feed never serves beyond it (see docs/events.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lifeledger.database import DO_NOTHING, Queue, Tx, ViewDatabase
+from lifeledger.domain.entry import StagedEntry
+from lifeledger.domain.registration import Registration
+from lifeledger.feed import envelopes
+from lifeledger.feed.envelopes import Amended, Data, FeedEvent
+from lifeledger.jsoncodec import dumps, loads
+from lifeledger.projections.runner import Envelope
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS ll_event (
+        position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL,
+        time TEXT NOT NULL, subject TEXT NOT NULL, provinces TEXT NOT NULL,
+        data TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ll_event_type ON ll_event (type, position)",
+    """CREATE TABLE IF NOT EXISTS ll_event_province (
+        province TEXT NOT NULL, position BIGINT NOT NULL, type TEXT NOT NULL,
+        PRIMARY KEY (province, position))""",
+)
+TABLES = ("ll_event", "ll_event_province")
+PROJECTION = "registry"
+"""The projection that writes these tables (its tracking row bounds the feed)."""
+EVENT_COLUMNS = ("position", "event_id", "type", "time", "subject", "provinces", "data")
+PROVINCE_COLUMNS = ("province", "position", "type")
+DECISIONS = (StagedEntry.Approved, StagedEntry.Rejected, StagedEntry.Conflicted)
+
+
+def write(tx: Queue, event: FeedEvent) -> None:
+    row = (
+        event.position,
+        event.event_id,
+        event.type,
+        event.time,
+        dumps(list(event.subject)),
+        dumps(list(event.provinces)),
+        dumps(event.data),
+    )
+    tx.defer_insert("ll_event", EVENT_COLUMNS, row, DO_NOTHING)
+    for province in event.provinces:
+        where = (province, event.position, event.type)
+        tx.defer_insert("ll_event_province", PROVINCE_COLUMNS, where, DO_NOTHING)
+
+
+def write_new(tx: Queue, envelope: Envelope) -> None:
+    """A new act or a newly staged entry: needs nothing from the database."""
+    event = envelope.event
+    if isinstance(event, Registration.Registered):
+        write(tx, envelopes.registered(envelope))
+    elif isinstance(event, StagedEntry.Staged):
+        write(tx, envelopes.entry(envelope, event.content))
+
+
+def staged_contents(tx: Tx, batch: Sequence[Envelope]) -> dict[str, Data]:
+    """The contents of the staged entries the batch's decisions name, from the batch's own
+    events or else `ll_entry` (written by an earlier batch: an entry is staged before it is
+    decided)."""
+    wanted = {e.originator for e in batch if isinstance(e.event, DECISIONS)}
+    found: dict[str, Data] = {
+        e.originator: e.event.content
+        for e in batch
+        if isinstance(e.event, StagedEntry.Staged) and e.originator in wanted
+    }
+    missing = sorted(wanted - found.keys())
+    if missing:
+        where, params = tx.any_of("entry_id", missing)
+        for row in tx.rows(f"SELECT entry_id, content FROM ll_entry WHERE {where}", params):
+            found[row["entry_id"]] = loads(row["content"])
+    return found
+
+
+def write_change(
+    tx: Queue, envelope: Envelope, amended: dict[str, Amended], staged: dict[str, Data]
+) -> None:
+    """A correction or revocation of an act (as it stood before it: `amended`), or an entry's
+    decision (`staged`: the entries' contents, see `staged_contents`)."""
+    event = envelope.event
+    act: Amended | None = amended.get(envelope.originator)
+    if isinstance(event, Registration.Corrected) and act is not None:
+        write(tx, envelopes.corrected(envelope, act))
+    elif isinstance(event, Registration.Revoked) and act is not None:
+        write(tx, envelopes.revoked(envelope, act))
+    elif isinstance(event, DECISIONS) and envelope.originator in staged:
+        write(tx, envelopes.entry(envelope, staged[envelope.originator]))
+
+
+@dataclass(frozen=True)
+class Page:
+    """Events after a position, in ledger order; `next_after` is where the next page starts,
+    `position` the registry's tracked position (the feed never reaches beyond it)."""
+
+    events: list[FeedEvent]
+    next_after: int
+    position: int
+
+
+def tracked_position(db: ViewDatabase) -> int:
+    row = db.row("SELECT position FROM ll_tracking WHERE name = %s", (PROJECTION,))
+    return int(row["position"]) if row is not None else 0
+
+
+def page(
+    db: ViewDatabase,
+    after: int,
+    limit: int,
+    types: Sequence[str] = (),
+    provinces: Sequence[str] = (),
+) -> Page:
+    """Up to `limit` events after `after` and at or before the tracked position, of `types`
+    (empty: all), concerning `provinces` (empty: all).
+
+    The tracked position is read first: the rows at or before it were committed with it or
+    before it, and no row at or before it can commit later, so the page holds every matching
+    event up to its last and skips none. A page shorter than `limit` ends at the tracked
+    position: the next starts after it."""
+    position = tracked_position(db)
+    params: list[Any] = [after, position]
+    where = "position > %s AND position <= %s"
+    if types:
+        where += f" AND type IN ({', '.join(['%s'] * len(types))})"
+        params.extend(types)
+    if provinces:
+        chosen = ", ".join(["%s"] * len(provinces))
+        query = (
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM ll_event WHERE position IN ("
+            f"SELECT DISTINCT position FROM ll_event_province WHERE province IN ({chosen}) "
+            f"AND {where} ORDER BY position LIMIT %s) ORDER BY position"
+        )
+        params = [*provinces, *params, limit]
+    else:
+        query = (
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM ll_event WHERE {where} "
+            "ORDER BY position LIMIT %s"
+        )
+        params.append(limit)
+    events = [_from_row(row) for row in db.rows(query, params)]
+    full = len(events) == limit
+    next_after = events[-1].position if full else max(after, position)
+    return Page(events, next_after, position)
+
+
+def _from_row(row: dict[str, Any]) -> FeedEvent:
+    return FeedEvent(
+        position=int(row["position"]),
+        event_id=row["event_id"],
+        type=row["type"],
+        time=row["time"],
+        subject=tuple(loads(row["subject"])),
+        provinces=tuple(loads(row["provinces"])),
+        data=loads(row["data"]),
+    )
