@@ -10,6 +10,7 @@ import pytest
 
 from lifeledger.api.import_log import ImportLog
 from lifeledger.api.migrations import STEPS, migrate
+from lifeledger.auth import UserStore
 from lifeledger.database import ViewDatabase
 
 LATEST = len(STEPS)
@@ -102,3 +103,28 @@ def test_a_step_already_recorded_is_not_applied_again(db: ViewDatabase) -> None:
     assert applied(db) == list(range(1, LATEST + 1))
     with pytest.raises(Exception, match="api_access"):
         db.rows("SELECT * FROM api_access")
+
+
+def test_tables_older_than_their_columns_gain_them_and_keep_their_rows(db: ViewDatabase) -> None:
+    """Step 2 on an idempotency table made before `claim`, step 5 on users made before
+    profiles: the columns are added, the rows already there stay and read as before."""
+    make(
+        db,
+        BEFORE_MIGRATIONS[0],
+        BEFORE_MIGRATIONS[1].replace(", claim TEXT", ""),
+        "INSERT INTO api_user (name, roles, provinces, key_hash, created_at) "
+        "VALUES ('lan', 'officer', '034', 'h', '2026-01-01')",
+    )
+    assert migrate(db) == LATEST
+    assert db.rows("SELECT claim FROM api_idempotency") == []
+    users = UserStore(db)
+    (lan,) = users.users()
+    assert (lan.name, lan.roles, lan.provinces, lan.profile) == (
+        "lan",
+        ("officer",),
+        ("034",),
+        "full",
+    )
+    key = users.add("feed", ["subscriber"], ["034"], profile="statistics")
+    found = users.authenticate(key)
+    assert found is not None and found.profile == "statistics"

@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from lifeledger.projections.identity import Fact, apply_fact, fold_identity, sources_of
+from lifeledger.jsoncodec import dumps, loads
+from lifeledger.projections.identity import (
+    Fact,
+    SourcesGuard,
+    apply_fact,
+    could_change,
+    fold_identity,
+    render,
+    sources_of,
+)
 
 PIN = "034180000001"  # a woman born in 1980, province 034
 
@@ -154,6 +163,20 @@ def test_applying_a_fact_says_whether_it_changed_the_sources(
     sources = sources_of(counted)
     assert apply_fact(sources, more) is changes
     assert sources == sources_of([*counted, more])
+
+
+@pytest.mark.parametrize(("counted", "more", "changes"), APPLIED)
+def test_stored_sources_and_their_guard_hold_as_the_read_model_keeps_them(
+    counted: list[Fact], more: Fact, changes: bool
+) -> None:
+    """The read model stores the sources and the guard as JSON text and applies later facts to
+    what it reads back: the same answers as in memory, and a guard that says a fact cannot
+    change the sources only when it does not."""
+    stored = loads(dumps(sources_of(counted)))
+    guard = SourcesGuard.read(SourcesGuard.of(stored).text())
+    assert could_change(guard, more) or not changes
+    assert apply_fact(stored, more) is changes
+    assert fold_identity(PIN, [*counted, more]) == render(PIN, stored)
 
 
 def test_a_fact_is_frozen() -> None:
