@@ -37,6 +37,16 @@ PROJECTION = "registry"
 EVENT_COLUMNS = ("position", "event_id", "type", "time", "subject", "provinces", "data")
 PROVINCE_COLUMNS = ("province", "position", "type")
 DECISIONS = (StagedEntry.Approved, StagedEntry.Rejected, StagedEntry.Conflicted)
+CHANNEL = "lifeledger_feed"
+"""PostgreSQL notification channel: told when a batch of the feed's rows commits (see
+`feed.wakeup`)."""
+
+
+def announce(tx: Tx) -> None:
+    """Wake the feed's readers in every process when this transaction commits (PostgreSQL
+    sends a notification at commit, never before; SQLite readers poll)."""
+    if tx.postgres:
+        tx.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
 
 
 def write(tx: Queue, event: FeedEvent) -> None:

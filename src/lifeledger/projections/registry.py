@@ -121,6 +121,7 @@ class RegistryProjection(Projection):
                 if isinstance(envelope.event, Registration.Registered):
                     touched.update(envelope.event.pins)
             documents.touch(tx, touched, envelopes[-1].position)
+            event_feed.announce(tx)
 
     def when_idle(self, db: ViewDatabase) -> int:
         """Bring the stored person documents up to date (see `documents`)."""

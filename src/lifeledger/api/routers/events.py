@@ -16,9 +16,8 @@ from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.out import EventPageOut, EventType
 from lifeledger.api.schemas.patterns import PROVINCE_PATTERN
 from lifeledger.auth import Permission, Principal
-from lifeledger.feed.envelopes import cloud_event, to_json
-from lifeledger.feed.profiles import visible
-from lifeledger.projections import event_feed
+from lifeledger.feed import reader as feed_reader
+from lifeledger.feed.reader import Reader
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -62,14 +61,16 @@ def read_events(
             f"after: {after} is beyond the ledger's position {head}",
             field="after",
         )
-    page = event_feed.page(context.projections.db, after, limit, type or [], provinces)
-    source, scope = context.settings.event_source, frozenset(user.provinces)
-    envelopes = []
-    for event in page.events:
-        data, subject = visible(event, user.profile, scope)
-        envelopes.append(to_json(cloud_event(event, source, data, subject)))
+    reader = Reader(
+        scope=frozenset(user.provinces),
+        profile=user.profile,
+        source=context.settings.event_source,
+        provinces=provinces,
+        types=type or [],
+    )
+    page = feed_reader.read(context.projections.db, reader, after, limit)
     body = b'{"events":[%b],"next_after":%d,"position":%d}' % (
-        b",".join(envelopes),
+        b",".join(envelope for _, envelope in page.items),
         page.next_after,
         page.position,
     )
