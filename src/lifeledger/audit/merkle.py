@@ -86,10 +86,8 @@ def _subproof(nodes: Nodes, m: int, start: int, end: int, whole: bool) -> list[b
         return [] if whole else [range_hash(nodes, start, end)]
     k = split(n)
     if m <= k:
-        return _subproof(nodes, m, start, start + k, whole) + [
-            range_hash(nodes, start + k, end)
-        ]
-    return _subproof(nodes, m - k, start + k, end, False) + [range_hash(nodes, start, start + k)]
+        return [*_subproof(nodes, m, start, start + k, whole), range_hash(nodes, start + k, end)]
+    return [*_subproof(nodes, m - k, start + k, end, False), range_hash(nodes, start, start + k)]
 
 
 def root_from_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes:

@@ -1,0 +1,78 @@
+"""The bytes of a leaf: one stored event exactly as the event table holds it, in a fixed
+binary layout that any language can rebuild (docs/audit.md, "Leaf encoding"):
+
+    u64  position            big-endian, the event's place in ledger order
+    16   originator id       the aggregate's UUID, its 16 bytes (RFC 9562 order)
+    u64  originator version  big-endian
+    u32  length ‖ topic      UTF-8
+    u32  length ‖ state      the stored state bytes (compressed or encrypted as stored)
+
+No decoding: the check needs neither the cipher key nor the domain's classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from typing import Any
+from uuid import UUID
+
+from lifeledger.stored_events import RawEvent
+
+_HEAD = struct.Struct(">Q16sQI")
+_LENGTH = struct.Struct(">I")
+
+
+class Unreadable(ValueError):
+    """A stored event that does not fit the leaf encoding: an originator id that is no UUID,
+    a state that is not bytes, … (only a hand-edited table holds one)."""
+
+
+def id_bytes(originator_id: Any) -> bytes:
+    """The 16 bytes of a stored originator id: a UUID (PostgreSQL) or its hex text (SQLite)."""
+    if isinstance(originator_id, UUID):
+        return originator_id.bytes
+    try:
+        raw = bytes.fromhex(originator_id) if len(originator_id) == 32 else b""
+        return raw if len(raw) == 16 else UUID(originator_id).bytes
+    except (TypeError, ValueError) as error:
+        raise Unreadable(f"originator id {originator_id!r} is not a UUID") from error
+
+
+def leaf_bytes(position: int, originator: bytes, version: int, topic: str, state: bytes) -> bytes:
+    name = topic.encode()
+    return b"".join(
+        (
+            _HEAD.pack(position, originator, version, len(name)),
+            name,
+            _LENGTH.pack(len(state)),
+            state,
+        )
+    )
+
+
+def hash_event(event: RawEvent) -> tuple[bytes, bytes]:
+    """(the originator id's 16 bytes, the leaf hash) of a stored event."""
+    position, originator_id, version, topic, state = event
+    originator = id_bytes(originator_id)
+    try:
+        data = leaf_bytes(position, originator, version, topic, bytes(state))
+    except (TypeError, ValueError, AttributeError, struct.error) as error:
+        raise Unreadable(f"event at position {position} does not fit a leaf: {error}") from error
+    return originator, hashlib.sha256(b"\x00" + data).digest()
+
+
+def event_id(originator: bytes, version: int) -> str:
+    """The event's id as the event feed names it: `{aggregate id}:{version}`."""
+    return f"{UUID(bytes=originator)}:{version}"
+
+
+def parse_event_id(text: str) -> tuple[bytes, int] | None:
+    """(originator id bytes, version) of an `{aggregate id}:{version}` (None: not one)."""
+    aggregate, _, version = text.partition(":")
+    if not version.isascii() or not version.isdigit() or len(version) > 18:
+        return None
+    try:
+        return UUID(aggregate).bytes, int(version)
+    except ValueError:
+        return None
