@@ -21,8 +21,7 @@ from lifeledger.audit.merkle import Frontier
 from lifeledger.stored_events import RawEvent, event_position, read_events
 
 BLOCK_LEVEL = 10
-BLOCK = 1 << BLOCK_LEVEL
-PAGE = 16 * BLOCK
+"""Blocks of 2**10 leaves: one stored node read per 1,024 events recomputed."""
 
 
 class Found(NamedTuple):
@@ -62,10 +61,14 @@ class Outcome:
 class Verifier:
     """One pass over the stored events against the log."""
 
-    def __init__(self, merkle_log: MerkleLog, sizes: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, merkle_log: MerkleLog, sizes: tuple[int, ...] = (), block_level: int = BLOCK_LEVEL
+    ) -> None:
         self.log = merkle_log
         self.recorder = merkle_log.ledger.recorder
         self.sizes = set(sizes)
+        self.level = block_level
+        self.block = 1 << block_level
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> Outcome:
         head = self.log.head()
@@ -74,26 +77,25 @@ class Verifier:
         pending: list[Found] = []  # the leaves of the block being recomputed
         start = 1
         while outcome.anomaly is None:
-            page = read_events(self.recorder, start, PAGE)
+            page = read_events(self.recorder, start, 16 * self.block)
             if not page:
                 break
             start = page[-1][0] + 1
-            completed: list[tuple[int, bytes]] = []  # (block index, recomputed root)
+            made: list[tuple[int, int, bytes]] = []  # the nodes the page completed
             for event in page:
                 found = self._found(frontier.size, event)
                 if found is None:
                     outcome.anomaly = self._unreadable(event)
                     break
                 pending.append(found)
-                frontier.append(found.hash)
+                frontier.append(found.hash, made)
                 if frontier.size in self.sizes:
                     outcome.roots[frontier.size] = frontier.root()
-                if frontier.size % BLOCK == 0:
-                    completed.append((frontier.size // BLOCK - 1, frontier.edge[-1]))
+            completed = [(index, node) for level, index, node in made if level == self.level]
             outcome.anomaly = outcome.anomaly or self._check_blocks(
                 completed, pending, head.tree_size
             )
-            pending = pending[len(completed) * BLOCK :] if completed else pending
+            pending = pending[len(completed) * self.block :]
             outcome.events = frontier.size
             if progress:
                 progress(frontier.size, max(head.tree_size, frontier.size))
@@ -117,20 +119,17 @@ class Verifier:
         self, completed: list[tuple[int, bytes]], pending: list[Found], tree_size: int
     ) -> Anomaly | None:
         """Compare each completed block's root with the log's (blocks the log holds whole)."""
-        logged = [(block, root) for block, root in completed if (block + 1) * BLOCK <= tree_size]
-        if not logged:
-            return (
-                self._check_leaves(pending[: len(completed) * BLOCK], tree_size)
-                if completed
-                else None
-            )
-        stored = self.log.level_nodes(BLOCK_LEVEL, logged[0][0], logged[-1][0])
+        size = self.block
+        logged = [(block, root) for block, root in completed if (block + 1) * size <= tree_size]
+        if not logged:  # _check_leaves compares those below the log's size, if any
+            return self._check_leaves(pending[: len(completed) * size], tree_size)
+        stored = self.log.level_nodes(self.level, logged[0][0], logged[-1][0])
         first_block = completed[0][0]
         for block, root in logged:
             if stored.get(block) != root:
-                offset = (block - first_block) * BLOCK
-                return self._check_leaves(pending[offset : offset + BLOCK], tree_size, whole=True)
-        unlogged = pending[len(logged) * BLOCK : len(completed) * BLOCK]
+                offset = (block - first_block) * size
+                return self._check_leaves(pending[offset : offset + size], tree_size, whole=True)
+        unlogged = pending[len(logged) * size : len(completed) * size]
         return self._check_leaves(unlogged, tree_size) if unlogged else None
 
     def _check_tail(self, pending: list[Found], recomputed: int, tree_size: int) -> Anomaly | None:
@@ -163,10 +162,9 @@ class Verifier:
                 "deleted", found[index - first].position, "?", f"the log lacks leaf {index}"
             )
         if whole:
-            block = first // BLOCK
             return Anomaly(
                 "altered", found[0].position, "?",
-                f"the log's node of leaves {first}…{first + BLOCK - 1} (block {block}) was changed",
+                f"the log's node of leaves {first}…{found[-1].leaf_index} was changed",
             )  # fmt: skip
         return None
 
