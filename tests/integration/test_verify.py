@@ -54,13 +54,13 @@ class Store:
             with psycopg.connect(DatabaseUrl.parse(self.url).conninfo(), autocommit=True) as conn:
                 cursor = conn.execute(statement, params)
                 return list(cursor.fetchall()) if cursor.description else []
-        conn = sqlite3.connect(DatabaseUrl.parse(self.url).path)
+        lite = sqlite3.connect(DatabaseUrl.parse(self.url).path)
         try:
-            rows = conn.execute(statement.replace("%s", "?"), params).fetchall()
-            conn.commit()
+            rows = lite.execute(statement.replace("%s", "?"), params).fetchall()
+            lite.commit()
             return rows
         finally:
-            conn.close()
+            lite.close()
 
     def event_at(self, position: int) -> tuple[Any, ...]:
         return self.run(
