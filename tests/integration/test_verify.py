@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
 from lifeledger.audit.keys import init_key, load_signer
@@ -301,8 +302,6 @@ def test_no_private_key_in_the_database(
     key = tmp_path / "signing.pem"
     init_key(key)
     signer = load_signer(key)
-    from cryptography.hazmat.primitives import serialization
-
     secret = signer.private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
