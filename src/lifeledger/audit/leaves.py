@@ -21,6 +21,7 @@ from lifeledger.stored_events import RawEvent
 
 _HEAD = struct.Struct(">Q16sQI")
 _LENGTH = struct.Struct(">I")
+_pack_head, _pack_length, _sha256 = _HEAD.pack, _LENGTH.pack, hashlib.sha256
 
 
 class Unreadable(ValueError):
@@ -32,6 +33,11 @@ def id_bytes(originator_id: Any) -> bytes:
     """The 16 bytes of a stored originator id: a UUID (PostgreSQL) or its hex text (SQLite)."""
     if isinstance(originator_id, UUID):
         return originator_id.bytes
+    if isinstance(originator_id, str) and len(originator_id) == 32:  # SQLite: the fast way
+        try:
+            return bytes.fromhex(originator_id)
+        except ValueError:
+            pass
     try:
         raw = bytes.fromhex(originator_id) if len(originator_id) == 32 else b""
         return raw if len(raw) == 16 else UUID(originator_id).bytes
@@ -56,10 +62,12 @@ def hash_event(event: RawEvent) -> tuple[bytes, bytes]:
     position, originator_id, version, topic, state = event
     originator = id_bytes(originator_id)
     try:
-        data = leaf_bytes(position, originator, version, topic, bytes(state))
+        name = topic.encode()
+        head = _pack_head(position, originator, version, len(name))
+        data = b"".join((b"\x00", head, name, _pack_length(len(state)), state))
     except (TypeError, ValueError, AttributeError, struct.error) as error:
         raise Unreadable(f"event at position {position} does not fit a leaf: {error}") from error
-    return originator, hashlib.sha256(b"\x00" + data).digest()
+    return originator, _sha256(data).digest()
 
 
 def event_id(originator: bytes, version: int) -> str:
