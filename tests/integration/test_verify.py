@@ -322,3 +322,30 @@ def database_bytes(settings: Settings) -> bytes:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_the_roots_of_any_earlier_size_are_recomputed(
+    demo: tuple[Ledger, MerkleLog, Store],
+) -> None:
+    _, merkle, _ = demo
+    sizes = (1, 7, 8, 9, 64, 100, 127, 128, 129, 135)
+    outcome = Verifier(merkle, sizes, block_level=3).run()
+    assert outcome.roots == {size: merkle.root(size) for size in sizes}
+    assert Verifier(merkle, sizes).run().roots == outcome.roots
+
+
+def test_a_respelled_or_replaced_originator_id_is_named(
+    demo: tuple[Ledger, MerkleLog, Store],
+) -> None:
+    """SQLite keeps ids as text: the same UUID in capitals is no longer found by the library,
+    so it is a change too; PostgreSQL keeps a uuid: another id is."""
+    _, merkle, store = demo
+    if store.postgres:
+        store.run(
+            "UPDATE stored_events SET originator_id = %s WHERE {position} = 20",
+            ("00000000-0000-0000-0000-000000000001",),
+        )
+    else:
+        store.run("UPDATE stored_events SET originator_id = upper(originator_id) WHERE rowid = 20")
+    anomaly = verify(merkle)
+    assert (anomaly.kind, anomaly.position) == ("altered", 20)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -30,44 +31,61 @@ class Unreadable(ValueError):
 
 
 def id_bytes(originator_id: Any) -> bytes:
-    """The 16 bytes of a stored originator id: a UUID (PostgreSQL) or its hex text (SQLite)."""
+    """The 16 bytes of a stored originator id: a UUID (PostgreSQL), or the library's text of
+    it (SQLite: 32 lowercase hex digits, exactly; any other spelling is a changed row, even
+    one naming the same UUID, since the library would no longer find it)."""
     if isinstance(originator_id, UUID):
         return originator_id.bytes
-    if isinstance(originator_id, str) and len(originator_id) == 32:  # SQLite: the fast way
-        try:
-            return bytes.fromhex(originator_id)
-        except ValueError:
-            pass
     try:
-        raw = bytes.fromhex(originator_id) if len(originator_id) == 32 else b""
-        return raw if len(raw) == 16 else UUID(originator_id).bytes
-    except (TypeError, ValueError) as error:
-        raise Unreadable(f"originator id {originator_id!r} is not a UUID") from error
+        return _canonical_hex(originator_id)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise Unreadable(f"originator id {originator_id!r} is not a stored UUID") from error
+
+
+def _canonical_hex(text: str) -> bytes:
+    raw = bytes.fromhex(text)
+    if len(raw) != 16 or raw.hex() != text:
+        raise ValueError(text)
+    return raw
 
 
 def leaf_bytes(position: int, originator: bytes, version: int, topic: str, state: bytes) -> bytes:
     name = topic.encode()
-    return b"".join(
-        (
-            _HEAD.pack(position, originator, version, len(name)),
-            name,
-            _LENGTH.pack(len(state)),
-            state,
-        )
-    )
+    return b"".join((_pack_head(position, originator, version, len(name)), name,
+                     _pack_length(len(state)), state))  # fmt: skip
 
 
 def hash_event(event: RawEvent) -> tuple[bytes, bytes]:
-    """(the originator id's 16 bytes, the leaf hash) of a stored event."""
+    """(the originator id's 16 bytes, the leaf hash) of a stored event; `Unreadable` names a
+    row that fits no leaf."""
     position, originator_id, version, topic, state = event
     originator = id_bytes(originator_id)
     try:
-        name = topic.encode()
-        head = _pack_head(position, originator, version, len(name))
-        data = b"".join((b"\x00", head, name, _pack_length(len(state)), state))
+        data = leaf_bytes(position, originator, version, topic, state)
     except (TypeError, ValueError, AttributeError, struct.error) as error:
         raise Unreadable(f"event at position {position} does not fit a leaf: {error}") from error
-    return originator, _sha256(data).digest()
+    return originator, _sha256(b"\x00" + data).digest()
+
+
+def leaf_hashes(events: Sequence[RawEvent]) -> list[bytes]:
+    """The leaf hashes of a page of stored events: `hash_event`'s, in one comprehension per
+    store (verify's inner loop); `Unreadable` names the first row that fits no leaf."""
+    sha, head, length = _sha256, _pack_head, _pack_length
+    try:
+        if events and isinstance(events[0][1], UUID):
+            return [
+                sha(b"".join((b"\x00", head(p, o.bytes, v, len(n := t.encode())), n,
+                              length(len(s)), s))).digest()
+                for p, o, v, t, s in events
+            ]  # fmt: skip
+        canonical = _canonical_hex
+        return [
+            sha(b"".join((b"\x00", head(p, canonical(o), v, len(n := t.encode())), n,
+                          length(len(s)), s))).digest()
+            for p, o, v, t, s in events
+        ]  # fmt: skip
+    except Exception:  # a row that fits no leaf: found and named below
+        return [hash_event(event)[1] for event in events]
 
 
 def event_id(originator: bytes, version: int) -> str:

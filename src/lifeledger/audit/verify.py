@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from uuid import UUID
 
-from lifeledger.audit.leaves import Unreadable, event_id, hash_event
+from lifeledger.audit.leaves import Unreadable, event_id, hash_event, id_bytes, leaf_hashes
 from lifeledger.audit.log import Leaf, MerkleLog
-from lifeledger.audit.merkle import Frontier
+from lifeledger.audit.merkle import Frontier, block_root
 from lifeledger.stored_events import RawEvent, event_position, read_events
 
 BLOCK_LEVEL = 10
@@ -73,64 +73,91 @@ class Verifier:
     def run(self, progress: Callable[[int, int], None] | None = None) -> Outcome:
         head = self.log.head()
         outcome = Outcome(tree_size=head.tree_size)
-        frontier = Frontier()
-        pending: list[Found] = []  # the leaves of the block being recomputed
+        blocks = Frontier()  # the tree of the whole blocks so far, a block root its leaf
+        rows: list[RawEvent] = []  # the events after the last whole block, and their hashes
+        hashes: list[bytes] = []
         start = 1
         while outcome.anomaly is None:
             page = read_events(self.recorder, start, 16 * self.block)
             if not page:
                 break
             start = page[-1][0] + 1
-            made: list[tuple[int, int, bytes]] = []  # the nodes the page completed
-            for event in page:
-                found = self._found(frontier.size, event)
-                if found is None:
-                    outcome.anomaly = self._unreadable(event)
-                    break
-                pending.append(found)
-                frontier.append(found.hash, made)
-                if frontier.size in self.sizes:
-                    outcome.roots[frontier.size] = frontier.root()
-            completed = [(index, node) for level, index, node in made if level == self.level]
-            outcome.anomaly = outcome.anomaly or self._check_blocks(
-                completed, pending, head.tree_size
-            )
-            pending = pending[len(completed) * self.block :]
-            outcome.events = frontier.size
+            try:
+                hashes += leaf_hashes(page)
+            except Unreadable:
+                outcome.anomaly = self._unreadable(page)
+                break
+            rows += page
+            whole = len(hashes) - len(hashes) % self.block
+            roots = [block_root(hashes[i : i + self.block]) for i in range(0, whole, self.block)]
+            self._note_roots(outcome, blocks, roots, hashes)
+            done = blocks.size * self.block
+            outcome.anomaly = self._check_blocks(blocks.size, roots, rows, hashes, head.tree_size)
+            blocks.extend(roots)
+            rows, hashes = rows[whole:], hashes[whole:]
+            outcome.events = done + whole + len(hashes)
             if progress:
-                progress(frontier.size, max(head.tree_size, frontier.size))
+                progress(outcome.events, max(head.tree_size, outcome.events))
         if outcome.anomaly is None:
-            outcome.anomaly = self._check_tail(pending, frontier.size, head.tree_size)
+            done = blocks.size * self.block
+            tail = self._founds(done, rows, hashes)
+            outcome.anomaly = self._check_tail(tail, done + len(tail), head.tree_size)
         return outcome
 
-    def _found(self, index: int, event: RawEvent) -> Found | None:
-        try:
-            originator, leaf = hash_event(event)
-        except Unreadable:
-            return None
-        return Found(index, event[0], originator, event[2], leaf)
+    def _note_roots(
+        self, outcome: Outcome, blocks: Frontier, roots: list[bytes], hashes: list[bytes]
+    ) -> None:
+        """The roots at the sizes asked for that this page reached: the whole blocks' edge,
+        then the edge of the leaves after them."""
+        done = blocks.size * self.block
+        for size in self.sizes:
+            if not done < size <= done + len(hashes):
+                continue
+            whole, rest = divmod(size - done, self.block)
+            edge = Frontier(blocks.size, blocks.edge)
+            edge.extend(roots[:whole])
+            tail = Frontier()
+            tail.extend(hashes[whole * self.block : whole * self.block + rest])
+            outcome.roots[size] = Frontier(size, [*edge.edge, *tail.edge]).root()
 
-    def _unreadable(self, event: RawEvent) -> Anomaly:
-        return Anomaly(
-            "altered", event[0], f"{event[1]}:{event[2]}", "its stored row does not fit a leaf"
-        )
+    def _founds(self, first: int, rows: list[RawEvent], hashes: list[bytes]) -> list[Found]:
+        return [
+            Found(first + i, row[0], id_bytes(row[1]), row[2], leaf)
+            for i, (row, leaf) in enumerate(zip(rows, hashes, strict=True))
+        ]
+
+    def _unreadable(self, page: list[RawEvent]) -> Anomaly:
+        for event in page:
+            try:
+                hash_event(event)
+            except Unreadable as error:
+                return Anomaly("altered", event[0], f"{event[1]}:{event[2]}", str(error))
+        raise AssertionError("a page that fits no leaf has a row that does not")
 
     def _check_blocks(
-        self, completed: list[tuple[int, bytes]], pending: list[Found], tree_size: int
+        self,
+        first_block: int,
+        roots: list[bytes],
+        rows: list[RawEvent],
+        hashes: list[bytes],
+        tree_size: int,
     ) -> Anomaly | None:
-        """Compare each completed block's root with the log's (blocks the log holds whole)."""
-        size = self.block
-        logged = [(block, root) for block, root in completed if (block + 1) * size <= tree_size]
-        if not logged:  # _check_leaves compares those below the log's size, if any
-            return self._check_leaves(pending[: len(completed) * size], tree_size)
-        stored = self.log.level_nodes(self.level, logged[0][0], logged[-1][0])
-        first_block = completed[0][0]
-        for block, root in logged:
-            if stored.get(block) != root:
-                offset = (block - first_block) * size
-                return self._check_leaves(pending[offset : offset + size], tree_size, whole=True)
-        unlogged = pending[len(logged) * size : len(completed) * size]
-        return self._check_leaves(unlogged, tree_size) if unlogged else None
+        """Compare each whole block's root with the log's node for it (the blocks the log
+        holds whole); the leaves of the others below the log's size one by one."""
+        size, done = self.block, first_block * self.block
+        logged = [j for j in range(len(roots)) if (first_block + j + 1) * size <= tree_size]
+        if logged:
+            stored = self.log.level_nodes(self.level, first_block, first_block + logged[-1])
+            for j in logged:
+                if stored.get(first_block + j) != roots[j]:
+                    part = slice(j * size, (j + 1) * size)
+                    found = self._founds(done + j * size, rows[part], hashes[part])
+                    return self._check_leaves(found, tree_size, whole=True)
+        rest = slice(len(logged) * size, len(roots) * size)
+        if done + rest.start >= tree_size:
+            return None
+        found = self._founds(done + rest.start, rows[rest], hashes[rest])
+        return self._check_leaves(found, tree_size)
 
     def _check_tail(self, pending: list[Found], recomputed: int, tree_size: int) -> Anomaly | None:
         """The leaves after the last whole block, and the log's leaves beyond the events."""
