@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from lifeledger.audit.leaves import hash_event
+from lifeledger.audit.leaves import id_bytes, leaf_hashes
 from lifeledger.audit.merkle import (
     Frontier,
     Nodes,
@@ -118,7 +118,7 @@ class MerkleLog:
         events = read_events(self.ledger.recorder, start.position + 1, self.batch_size)
         if not events:
             return 0
-        hashed = [hash_event(event) for event in events]
+        hashed = zip([id_bytes(event[1]) for event in events], leaf_hashes(events), strict=True)
         with self.db.transaction(lock=True) as tx:
             if self.head(tx, lock=True) != start:
                 self._frontier = None
