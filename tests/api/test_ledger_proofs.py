@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from tests.api.conftest import Api, Caller, api_settings, is_problem, post_act, running_api
 from tests.builders import a_birth, a_pin
+from tests.integration.test_verify import database_bytes
 
 from lifeledger.audit.keys import init_key, load_signer, signature_holds
 from lifeledger.audit.leaves import event_id
@@ -232,3 +234,20 @@ def test_the_log_follows_a_write_within_a_second(signed: Api) -> None:
     assert max(lags) < 1.0, lags
     size = ok(signed.auditor.get(DIGEST))["tree_size"]
     assert size == signed.context.ledger.position()
+
+
+def test_the_private_key_is_never_in_the_database(signed: Api, tmp_path: Path) -> None:
+    """After the app signed digests, neither the key file's secret nor any part of its PEM is
+    in the database (its file on SQLite, a dump on PostgreSQL)."""
+    for _ in range(3):
+        ok(signed.auditor.get(DIGEST))
+    signer = load_signer(signed.context.settings.signing_key_file or "")
+    secret = signer.private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    pem = Path(signed.context.settings.signing_key_file or "").read_bytes()
+    body = b"".join(pem.splitlines()[1:-1])
+    dump = database_bytes(signed.context.settings)
+    assert len(dump) > 10_000
+    for needle in (secret, secret.hex().encode(), base64.b64encode(secret), body[:24], body[-24:]):
+        assert needle not in dump
