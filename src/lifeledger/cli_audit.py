@@ -1,6 +1,7 @@
 """`lifeledger keys init` (the ledger's signing key) and `lifeledger verify` (recompute the
 Merkle log from the stored events; with `--digest`, prove the ledger still extends a digest
-taken earlier). Exit codes: 0 all holds, 1 the ledger or the digest does not, 2 usage."""
+taken earlier). Exit codes: 0 all holds, 1 the ledger or the digest does not, 2 usage.
+The read models' check (`verify --projections`, `audit.read_models`) joins `verify_command`."""
 
 from __future__ import annotations
 
@@ -140,12 +141,9 @@ def _run(merkle_log: MerkleLog, head: int, saved: dict[str, Any] | None) -> Outc
     )
     with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
         logging = bar.add_task("logging new events", total=None, rate="-")
-        merkle_log.catch_up(lambda n: bar.update(logging, completed=n))
-        bar.update(
-            logging,
-            total=bar.tasks[logging].completed or 1,
-            completed=bar.tasks[logging].completed or 1,
-        )
+        logged = merkle_log.catch_up(lambda n: bar.update(logging, completed=n))
+        done = max(logged, 1)
+        bar.update(logging, description=f"logged {logged:,} new events", total=done, completed=done)
         task = bar.add_task("verifying", total=head or None, rate="-")
 
         def progress(done: int, total: int) -> None:
