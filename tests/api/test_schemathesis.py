@@ -49,6 +49,7 @@ TAGS = (
     "users",
     "events",
     "operations",
+    "ledger",
 )
 
 
@@ -67,9 +68,11 @@ ROLES = {
     "officer": Role(("officer",), (), frozenset({"acts", "imports", "persons", "registers"})),
     "approver": Role(("approver",), (), frozenset({"imports", "entries", "registers"})),
     "auditor": Role(
-        ("auditor",), (), frozenset({"persons", "registers", "entries", "imports", "audit"})
+        ("auditor",),
+        (),
+        frozenset({"persons", "registers", "entries", "imports", "audit", "ledger"}),
     ),
-    "subscriber": Role(("subscriber",), (), frozenset({"events", "operations"})),
+    "subscriber": Role(("subscriber",), (), frozenset({"events", "operations", "ledger"})),
     "admin": Role(("admin",), (), frozenset({"users", "operations"})),
     "officer-034": Role(
         ("officer",), ("034",), frozenset({"persons", "registers"}), frozenset({"acts", "imports"})
