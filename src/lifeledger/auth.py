@@ -47,6 +47,8 @@ class Permission(StrEnum):
     USERS = "users:manage"
     METRICS = "metrics:read"
     EVENTS = "events:read"
+    LEDGER = "ledger:read"
+    """Merkle digests and proofs (hashes only: docs/audit.md)."""
 
 
 P = Permission
@@ -64,9 +66,10 @@ GRANTS: dict[str, frozenset[Permission]] = {
             P.STATS,
             P.READ_ENTRIES,
             P.AUDIT,
+            P.LEDGER,
         }
     ),
-    "subscriber": frozenset({P.EVENTS}),
+    "subscriber": frozenset({P.EVENTS, P.LEDGER}),
     "admin": frozenset({P.USERS, P.METRICS}),
 }
 

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from lifeledger.auth import DEFAULT_PROFILE, PROFILES, ROLES, UserError, UserStore
+from lifeledger.cli_audit import keys_app, verify_command
 from lifeledger.cli_projections import app as projections_app
 from lifeledger.database import ViewDatabase
 from lifeledger.demo import load_demo
@@ -258,6 +259,8 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
 
 
 app.add_typer(projections_app, name="projections")
+app.add_typer(keys_app, name="keys")
+app.command("verify")(verify_command)
 
 if __name__ == "__main__":
     app()

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     event_source: str = Field(default="urn:lifeledger:ledger", min_length=1)
     """The CloudEvents `source` of every event the feed hands out: the URI naming this ledger
     (e.g. `urn:lifeledger:vn-moj`); subscribers read event ids as unique within it."""
+    signing_key_file: str | None = None
+    """The ledger's Ed25519 signing key (PEM, mode 0600), made by `lifeledger keys init`: it
+    signs `GET /v1/ledger/digest`. Never in the database; unset, digests answer 503."""
     metrics_dir: str | None = None
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False

@@ -133,3 +133,47 @@ def _sqlite_rows(recorder: Any, query: str, aggregate_ids: list[UUID]) -> list[A
             cursor.execute(statement, chunk)
             rows += cursor.fetchall()
     return rows
+
+
+RawEvent = tuple[int, Any, int, str, bytes]
+"""A stored event as the table holds it: (position, originator id, version, topic, state).
+The id is a UUID on PostgreSQL and the library's 32-digit hex text on SQLite."""
+
+
+def read_events(recorder: Any, start: int, limit: int) -> list[RawEvent]:
+    """Up to `limit` stored events from position `start` on, in ledger order, as raw rows:
+    no decoding, no library objects (the Merkle log hashes them as stored)."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return _event_rows(
+            recorder,
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {events} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
+            (start, limit),
+        )
+    statement = (
+        "SELECT rowid, originator_id, originator_version, topic, state FROM "
+        f"{recorder.events_table_name} WHERE rowid >= ? ORDER BY rowid LIMIT ?"
+    )
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement, (start, limit))
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def event_position(recorder: Any, originator_id: UUID, version: int) -> int | None:
+    """The position of one stored event (None: not in the store)."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        rows = _event_rows(
+            recorder,
+            "SELECT notification_id FROM {events} "
+            "WHERE originator_id = %s AND originator_version = %s",
+            (originator_id, version),
+        )
+    else:
+        statement = (
+            f"SELECT rowid FROM {recorder.events_table_name} "
+            "WHERE originator_id = ? AND originator_version = ?"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (originator_id.hex, version))
+            rows = cursor.fetchall()
+    return int(rows[0][0]) if rows else None

@@ -31,6 +31,7 @@ from tests.api.conftest import api_settings
 
 from lifeledger.api.app import create_app
 from lifeledger.api.schemas.common import REFUSALS_KEY
+from lifeledger.audit.keys import init_key
 from lifeledger.auth import UserStore
 from lifeledger.database import ViewDatabase
 from lifeledger.demo import load_demo
@@ -48,6 +49,7 @@ TAGS = (
     "users",
     "events",
     "operations",
+    "ledger",
 )
 
 
@@ -66,9 +68,11 @@ ROLES = {
     "officer": Role(("officer",), (), frozenset({"acts", "imports", "persons", "registers"})),
     "approver": Role(("approver",), (), frozenset({"imports", "entries", "registers"})),
     "auditor": Role(
-        ("auditor",), (), frozenset({"persons", "registers", "entries", "imports", "audit"})
+        ("auditor",),
+        (),
+        frozenset({"persons", "registers", "entries", "imports", "audit", "ledger"}),
     ),
-    "subscriber": Role(("subscriber",), (), frozenset({"events", "operations"})),
+    "subscriber": Role(("subscriber",), (), frozenset({"events", "operations", "ledger"})),
     "admin": Role(("admin",), (), frozenset({"users", "operations"})),
     "officer-034": Role(
         ("officer",), ("034",), frozenset({"persons", "registers"}), frozenset({"acts", "imports"})
@@ -123,8 +127,11 @@ class LedgerWatch:
             self.changed.append(f"{scope['method']} {scope['path']} {status[0]}: {before}->{after}")
 
 
-def demo_app(database_url: str) -> Any:
-    settings = api_settings(database_url, read_wait_seconds=1, auth_cache_seconds=60)
+def demo_app(database_url: str, signing_key: Path) -> Any:
+    init_key(signing_key)  # as deployed: digests signed (without a key they answer 503)
+    settings = api_settings(
+        database_url, read_wait_seconds=1, auth_cache_seconds=60, signing_key_file=str(signing_key)
+    )
     ledger = Ledger(settings)
     load_demo(ledger)
     ledger.close()
@@ -191,8 +198,8 @@ def failed_checks(recorder: ScenarioRecorder) -> list[str]:
 
 
 @pytest.fixture
-def running_demo(database_url: str) -> Iterator[tuple[str, LedgerWatch]]:
-    watch = LedgerWatch(demo_app(database_url))
+def running_demo(database_url: str, tmp_path: Path) -> Iterator[tuple[str, LedgerWatch]]:
+    watch = LedgerWatch(demo_app(database_url, tmp_path / "signing.pem"))
     try:
         yield database_url, watch
     finally:

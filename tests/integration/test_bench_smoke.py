@@ -21,3 +21,18 @@ def test_projection_benchmark_smoke_run_exits_cleanly() -> None:
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "events/s" in done.stdout and "person(pin)" in done.stdout
+
+
+VERIFY_BENCH = BENCH.with_name("verify.py")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_verify_benchmark_smoke_run_exits_cleanly(store: str) -> None:
+    if store == "postgres":
+        _require_postgres()
+    done = subprocess.run([sys.executable, str(VERIFY_BENCH), "--smoke", "--store", store,
+                           "--server", POSTGRES_SERVER],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "lifeledger verify (recompute)" in done.stdout and "follower lag" in done.stdout

@@ -28,6 +28,7 @@ from lifeledger.api.routers import (
     entries,
     events,
     imports,
+    ledger,
     ops,
     persons,
     registry,
@@ -83,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     routers = [
         m.router for m in (acts, imports, entries, persons, registry, audit, users, events, ops)
     ]
+    routers.append(ledger.router)
     if settings.bench_routes:
         routers.append(bench.router)
     for router in routers:

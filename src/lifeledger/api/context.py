@@ -9,6 +9,7 @@ from lifeledger.api.import_log import ImportLog
 from lifeledger.api.metrics import Metrics
 from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
+from lifeledger.audit.log import LogFollower, MerkleLog
 from lifeledger.auth import UserStore
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
@@ -27,22 +28,27 @@ class ApiContext:
             db = self.projections.db
             self.users = UserStore(db, settings.auth_cache_seconds)
             migrate(db)
+            self.merkle = MerkleLog(self.ledger, db)
         except BaseException:
             self.ledger.close()
             raise
         self.idempotency = IdempotencyStore(db, settings.idempotency_claim_seconds)
         self.imports = ImportLog(db)
         self.access = AccessLog(db, settings.access_log_flush_seconds)
+        self.merkle_follower: LogFollower | None = None
         metrics.watch_lag(self.positions)
 
     def start(self) -> None:
         """Keep the read models up to date in this process."""
         poll = 0.2 if self.projections.db.postgres else 0.05
         self.projections.follow(poll_seconds=poll)
+        self.merkle_follower = self.merkle.follow(poll_seconds=poll)
 
     def close(self) -> None:
         self.idempotency.close()
         self.access.close()
+        if self.merkle_follower is not None:
+            self.merkle_follower.stop()
         self.projections.close()
         self.ledger.close()
 

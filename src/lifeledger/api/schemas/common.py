@@ -180,6 +180,10 @@ REFUSALS: dict[str, str] = {
     "unstorable-entry": "a line holds what no store can hold",
     "after-beyond-position": "`after` is beyond the ledger's position",
     "province-not-subscribed": "a `province` filter names a province that is not the subscriber's",
+    "tree-size-beyond-log": "`tree_size` or `to` is beyond the Merkle log's size",
+    "event-not-logged": "`event_id` names no event of the log that the caller may read",
+    "event-not-in-tree": "the event was logged after the tree of `tree_size`",
+    "from-after-to": "`from` is greater than `to`",
 }
 """Why the server refuses (422) a request that this document allows: reasons no schema can
 state (fields that contradict each other, the state of the ledger, the day it is)."""
