@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from lifeledger.audit import read_models
 from lifeledger.auth import DEFAULT_PROFILE, PROFILES, ROLES, UserError, UserStore
 from lifeledger.cli_projections import app as projections_app
 from lifeledger.database import ViewDatabase
@@ -258,6 +259,30 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
 
 
 app.add_typer(projections_app, name="projections")
+
+
+@app.command("verify-projections")
+def verify_projections(
+    sample: Annotated[
+        int | None,
+        typer.Option(help="Check this many persons, chosen at random (default: all)", min=1),
+    ] = None,
+) -> None:
+    """Rebuild the read models from the events and name every stored row that differs (exit
+    1), or none (exit 0). Temporary: becomes `lifeledger verify --projections`."""
+    settings = Settings()
+    try:
+        found = read_models.differences(settings, sample)
+    except Exception as error:  # the store is unreachable or holds no read models
+        err.print(f"[red]cannot check the read models at {settings.database_url}: {error}[/red]")
+        raise typer.Exit(2) from error
+    for difference in found:
+        typer.echo(str(difference))
+    checked = "all persons" if sample is None else f"a sample of {sample} persons"
+    if found:
+        err.print(f"[red]{len(found)} read model rows differ from the events ({checked})[/red]")
+        raise typer.Exit(1)
+    typer.echo(f"the read models match the events ({checked})")
 
 if __name__ == "__main__":
     app()
