@@ -13,8 +13,6 @@ import pytest
 from tests.api.conftest import Api, Caller, api_settings, is_problem, post_act, running_api
 from tests.builders import a_birth, a_correction, a_pin
 
-from lifeledger.audit.corrections import csv_rows
-
 CAREFUL, HASTY, HANOI = "034-XA-DONGHOA", "034-XA-DONGHUNG", "001-PH-HANGBAC"
 READS_PER_HOUR = 3
 
@@ -67,6 +65,12 @@ def report(caller: Caller, **params: str) -> dict[str, Any]:
     return body
 
 
+def csv_report(caller: Caller, **params: str) -> list[dict[str, str]]:
+    response = caller.get("/v1/audit/corrections", params={**params, "format": "csv"})
+    assert response.status_code == 200, response.text
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
 def by_office(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {office["office"]: office for office in body["offices"]}
 
@@ -114,10 +118,35 @@ def test_the_csv_holds_what_the_json_holds(corrections_ledger: Api) -> None:
         assert response.headers["content-type"].startswith("text/csv")
     assert asked.text == accepted.text
     rows = list(csv.DictReader(io.StringIO(asked.text)))
-    expected = csv_rows(report(auditor)["offices"])
-    assert rows == [{k: "" if v is None else str(v) for k, v in row.items()} for row in expected]
-    assert len(rows) == 5  # careful: 1 month; hasty: 2; Hà Nội: 2 (February, March)
-    assert {r["office"] for r in rows} == {CAREFUL, HASTY, HANOI}
+    flattened = [
+        (o["office"], o["province"], o["acts"], o["corrections"], o["rate_per_1000"],
+         k["kind"], k["month"], k["corrections"])
+        for o in report(auditor)["offices"]
+        for k in o["by_kind_and_month"]
+    ]  # fmt: skip
+    assert len(flattened) == 5  # careful: 1 month; hasty: 2; Hà Nội: 2 (February, March)
+    assert [
+        (r["office"], r["province"], int(r["acts"]), int(r["corrections"]),
+         float(r["rate_per_1000"]), r["kind"], r["month"], int(r["kind_month_corrections"]))
+        for r in rows
+    ] == flattened  # fmt: skip
+
+
+def test_in_csv_an_office_without_corrections_is_one_line_and_no_rate_is_empty(
+    corrections_ledger: Api,
+) -> None:
+    rows = csv_report(corrections_ledger.national_auditor, until="2020-01-31")
+    assert [(r["office"], r["corrections"], r["rate_per_1000"], r["kind"]) for r in rows] == [
+        (HANOI, "0", "0.0", ""),
+        (CAREFUL, "0", "0.0", ""),
+        (HASTY, "0", "0.0", ""),
+    ]
+    rows = csv_report(corrections_ledger.national_auditor, since="2020-03")
+    # No act registered in March: no rate, and offices that only corrected lead.
+    assert [(r["office"], r["acts"], r["rate_per_1000"]) for r in rows] == [
+        (HANOI, "0", ""),
+        (HASTY, "0", ""),
+    ]
 
 
 def test_a_provincial_auditor_never_sees_another_provinces_office(corrections_ledger: Api) -> None:

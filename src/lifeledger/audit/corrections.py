@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +56,7 @@ class OfficeFigures:
 
 def report(db: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
     """Each office of the scope that registered an act or a correction in the period, most
-    corrections per 1,000 acts first (then by code)."""
+    corrections per 1,000 acts first (then by code; see `_rank`)."""
     offices: dict[str, OfficeFigures] = {}
     with db.transaction() as tx:
         for row in _acts_by_office(tx, scope):
@@ -67,8 +68,16 @@ def report(db: ViewDatabase, scope: Scope) -> list[dict[str, Any]]:
             figures.by_kind_and_month.append(
                 {"kind": row["kind"], "month": row["month"], "corrections": count}
             )
-    ranked = sorted(offices.values(), key=lambda f: (-(f.rate or 0.0), f.office))
+    ranked = sorted(offices.values(), key=lambda f: (-_rank(f), f.office))
     return [figures.as_dict() for figures in ranked]
+
+
+def _rank(figures: OfficeFigures) -> float:
+    """Its rate; an office that corrected without registering any act leads (no rate can be
+    told, and a desk that only corrects is worth a look)."""
+    if figures.rate is None:
+        return math.inf if figures.corrections else 0.0
+    return figures.rate
 
 
 CSV_COLUMNS = (
