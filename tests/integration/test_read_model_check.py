@@ -88,6 +88,29 @@ def test_an_added_row_is_named_added_and_the_command_exits_1(
     assert f"ll_name_word [word=forged, pin={family.wife}]: row added" in done.stdout
 
 
+def test_a_changed_person_document_is_found_by_a_sample_as_by_the_whole_check(
+    settings: Settings, family: Family
+) -> None:
+    sql(settings, "UPDATE ll_person_doc SET doc = %s WHERE pin = %s", "{}", family.sister)
+    for found in (differences(settings), differences(settings, sample=1000)):
+        [changed] = found
+        assert (changed.table, changed.key, changed.column) == (
+            "ll_person_doc",
+            {"pin": family.sister},
+            "doc",
+        )
+        assert changed.stored == "{}" and loads(changed.rebuilt)["pin"] == family.sister
+
+
+def test_a_document_due_for_a_refresh_is_not_a_difference(
+    settings: Settings, family: Family
+) -> None:
+    """The follower's idle work has not rebuilt it yet: reads do not serve it meanwhile."""
+    sql(settings, "UPDATE ll_person_doc SET doc = %s WHERE pin = %s", "{}", family.sister)
+    sql(settings, "INSERT INTO ll_doc_touched (pin, position) VALUES (%s, 1)", family.sister)
+    assert differences(settings) == []
+
+
 def test_a_sample_of_no_persons_is_a_usage_error(settings: Settings, family: Family) -> None:
     done = lifeledger(settings.database_url, "verify-projections", "--sample", "0")
     assert done.returncode == 2

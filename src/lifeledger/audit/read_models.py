@@ -5,8 +5,9 @@ row: every stored row changed, missing or added is a `Difference`.
 All persons (`sample=None`) compares every table, a chunk of rows at a time in key order
 (both stores order text bytewise, so both sides page alike); a sample of N persons compares
 the rows about them (their person rows, documents and name words, their acts with those
-acts' persons, corrections and family edges). The rebuild replays the whole ledger either
-way: a person's rows depend on events of acts naming others too."""
+acts' persons, corrections and family edges). The registry's rebuild replays the whole
+ledger either way (a person's rows and document depend on acts naming only their relatives
+too); a sample spares the statistics and the documents of the persons outside it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from lifeledger.database import Tx, ViewDatabase
+from lifeledger.jsoncodec import dumps
 from lifeledger.ledger import Ledger
+from lifeledger.projections import documents, person_view
 from lifeledger.projections.registry import RegistryProjection
 from lifeledger.projections.runner import Batch, Envelope, Projection, Runner
 from lifeledger.projections.statistics import StatisticsProjection
@@ -81,8 +84,12 @@ def differences(settings: Settings, sample: int | None = None) -> list[Differenc
         with tempfile.TemporaryDirectory(prefix="lifeledger-check-") as scratch:
             rebuilt = ViewDatabase(f"sqlite:///{Path(scratch) / 'rebuilt.db'}")
             try:
-                tables = rebuild(ledger, stored, rebuilt)
-                return compare(stored, rebuilt, tables, sample)
+                tables = rebuild(ledger, stored, rebuilt, everything=sample is None)
+                if sample is None:
+                    found = compare_all(stored, rebuilt, tables)
+                else:
+                    found = compare_sample(stored, rebuilt, tables, sample)
+                return without_pending_documents(stored, found)
             finally:
                 rebuilt.close()
     finally:
@@ -90,18 +97,23 @@ def differences(settings: Settings, sample: int | None = None) -> list[Differenc
         ledger.close()
 
 
-def rebuild(ledger: Ledger, stored: ViewDatabase, scratch: ViewDatabase) -> list[str]:
+def rebuild(
+    ledger: Ledger, stored: ViewDatabase, scratch: ViewDatabase, everything: bool
+) -> list[str]:
     """The read models rebuilt into `scratch`, each up to the position its stored one has
-    reached (a stored read model that never ran: none); returns the tables to compare."""
+    reached (one that never ran: not at all); returns the tables to compare. Not
+    `everything` (for a sample): the registry only, and no person documents (the sample's
+    are built by `compare_sample`)."""
     reached = {r["name"]: int(r["position"]) for r in stored.rows(_TRACKED)}
+    chosen = [RegistryProjection(), *([StatisticsProjection()] if everything else [])]
     tables = []
-    for projection in (RegistryProjection(), StatisticsProjection()):
+    for projection in chosen:
         if projection.name not in reached:
             continue
         runner = BoundedRunner(ledger, scratch, [projection], reached[projection.name])
         try:
             runner.catch_up()
-            while runner.idle_work():  # the person documents, as a follower makes them
+            while everything and runner.idle_work():  # the documents, as a follower makes them
                 pass
         finally:
             runner.close()
@@ -110,6 +122,19 @@ def rebuild(ledger: Ledger, stored: ViewDatabase, scratch: ViewDatabase) -> list
 
 
 _TRACKED = "SELECT name, position FROM ll_tracking"
+
+
+def without_pending_documents(stored: ViewDatabase, found: list[Difference]) -> list[Difference]:
+    """`found`, less the stored person documents due for a refresh by the follower's idle
+    work (a read does not serve them: it assembles the document then)."""
+    state = stored.row(
+        f"SELECT {documents.REGISTRY_POSITION} AS position, {documents.BUILT_POSITION} AS built"
+    )
+    behind = state is None or state["position"] != state["built"]
+    pending = {r["pin"] for r in stored.rows("SELECT DISTINCT pin FROM ll_doc_touched")}
+    return [
+        d for d in found if d.table != "ll_person_doc" or not (behind or d.key["pin"] in pending)
+    ]
 
 
 class BoundedRunner(Runner):
@@ -134,24 +159,38 @@ class BoundedRunner(Runner):
         return Batch(min(page.last, self.last), page.count, envelopes, prepared)
 
 
-def compare(
-    stored: ViewDatabase, rebuilt: ViewDatabase, tables: list[str], sample: int | None
-) -> list[Difference]:
+def compare_all(stored: ViewDatabase, rebuilt: ViewDatabase, tables: list[str]) -> list[Difference]:
+    """Every row of every table."""
     found: list[Difference] = []
-    if sample is None:
-        for table in tables:
-            found += _compare_all(stored, rebuilt, table, _key_of(rebuilt, table))
-        return found
+    for table in tables:
+        found += _compare_all(stored, rebuilt, table, _key_of(rebuilt, table))
+    return found
+
+
+def compare_sample(
+    stored: ViewDatabase, rebuilt: ViewDatabase, tables: list[str], sample: int
+) -> list[Difference]:
+    """The rows about `sample` persons chosen at random among those the events make."""
     # SQLite's random(): the scratch database picks the sample without handing every PIN over.
     query = "SELECT pin FROM ll_person ORDER BY random() LIMIT %s"
     chosen = sorted(r["pin"] for r in rebuilt.rows(query, (sample,)))
+    _build_documents(rebuilt, chosen)
     acts = sorted(_acts_of(stored, chosen) | _acts_of(rebuilt, chosen))
+    found: list[Difference] = []
     for table in tables:
         if table in BY_PERSON or table in BY_ACT:
-            key = _key_of(rebuilt, table)
             rows = _about(table, chosen, acts)
-            found += _differ(table, key, rows(stored), rows(rebuilt))
+            found += _differ(table, _key_of(rebuilt, table), rows(stored), rows(rebuilt))
     return found
+
+
+def _build_documents(db: ViewDatabase, pins: list[str]) -> None:
+    """The stored documents of `pins`, as the registry's idle work makes them."""
+    with db.transaction(lock=True) as tx:
+        built = person_view.build(set(pins), person_view.load(tx, set(pins)))
+        for pin, document in sorted(built.items()):
+            row = (pin, dumps(document))
+            tx.defer_insert("ll_person_doc", documents.DOC_COLUMNS, row, documents.NEW_DOC)
 
 
 def _key_of(db: ViewDatabase, table: str) -> list[str]:
