@@ -284,5 +284,6 @@ def verify_projections(
         raise typer.Exit(1)
     typer.echo(f"the read models match the events ({checked})")
 
+
 if __name__ == "__main__":
     app()
