@@ -268,3 +268,19 @@ def test_flags_of_a_period(ledger_api: Api) -> None:
     reversed_period = {"flagged": "true", "since": "2020-02-01", "until": "2020-01-01"}
     response = ledger_api.national_auditor.get("/v1/audit/access", params=reversed_period)
     is_problem(response, 422, "period-reversed")
+
+
+def test_the_document_offers_the_report_as_json_and_as_csv(ledger_api: Api) -> None:
+    document = ledger_api.client.get("/openapi.json").json()
+    answer = document["paths"]["/v1/audit/corrections"]["get"]["responses"]["200"]
+    assert set(answer["content"]) == {"application/json", "text/csv"}
+
+
+def test_json_stays_the_answer_when_the_client_prefers_it(ledger_api: Api) -> None:
+    auditor = ledger_api.national_auditor
+    for accept in ("application/json, text/csv", "*/*", "text/html"):
+        response = auditor.get("/v1/audit/corrections", headers={"Accept": accept})
+        assert response.headers["content-type"].startswith("application/json"), accept
+    forced = auditor.get("/v1/audit/corrections", params={"format": "json"},
+                         headers={"Accept": "text/csv"})  # fmt: skip
+    assert forced.headers["content-type"].startswith("application/json")
