@@ -262,5 +262,6 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(keys_app, name="keys")
 app.command("verify")(verify_command)
 
+
 if __name__ == "__main__":
     app()

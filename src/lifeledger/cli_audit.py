@@ -1,7 +1,8 @@
 """`lifeledger keys init` (the ledger's signing key) and `lifeledger verify` (recompute the
 Merkle log from the stored events; with `--digest`, prove the ledger still extends a digest
-taken earlier). Exit codes: 0 all holds, 1 the ledger or the digest does not, 2 usage.
-The read models' check (`verify --projections`, `audit.read_models`) joins `verify_command`."""
+taken earlier; with `--projections`, rebuild the read models from the events and compare
+them with the stored ones). Exit codes: 0 all holds, 1 the ledger, the digest or a read
+model does not, 2 usage."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from lifeledger.audit import read_models
 from lifeledger.audit.keys import (
     DIGEST_FIELDS,
     KeyFileError,
@@ -78,9 +80,29 @@ def verify_command(
             "[default: the public half of LIFELEDGER_SIGNING_KEY_FILE]"
         ),
     ] = None,
+    projections: Annotated[
+        bool,
+        typer.Option(
+            "--projections",
+            help="Check the read models instead: rebuild them from the events and name every "
+            "stored row that differs",
+        ),
+    ] = False,
+    sample: Annotated[
+        int | None,
+        typer.Option(help="With --projections: check this many persons, chosen at random", min=1),
+    ] = None,
 ) -> None:
     """Recompute the Merkle tree from the stored events and compare it with the log; name the
-    first event altered, deleted, inserted or reordered (exit 1), or exit 0."""
+    first event altered, deleted, inserted or reordered (exit 1), or exit 0. With
+    `--projections`, the read models are checked instead."""
+    if sample is not None and not projections:
+        raise usage("--sample goes with --projections")
+    if projections:
+        if digest or public_key:
+            raise usage("--digest and --public-key check the Merkle log, not --projections")
+        verify_read_models(sample)
+        return
     saved = _read_digest(digest, public_key) if digest else None
     settings = Settings()
     with ExitStack() as stack:
@@ -178,3 +200,20 @@ def _report(outcome: Outcome, saved: dict[str, Any] | None) -> None:
     out.print(
         f"{outcome.events} events verified against the Merkle log (tree size {outcome.tree_size})"
     )
+
+
+def verify_read_models(sample: int | None) -> None:
+    """Rebuild the read models from the events and name every stored row that differs (exit
+    1), or none (exit 0)."""
+    settings = Settings()
+    try:
+        found = read_models.differences(settings, sample)
+    except Exception as error:  # the store is unreachable or holds no read models
+        raise usage(f"cannot check the read models at {settings.database_url}: {error}") from error
+    for difference in found:
+        out.print(escape(str(difference)))
+    checked = "all persons" if sample is None else f"a sample of {sample} persons"
+    if found:
+        err.print(f"[red]{len(found)} read model rows differ from the events ({checked})[/red]")
+        raise typer.Exit(1)
+    out.print(f"the read models match the events ({checked})")

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     """API keys are looked up at most this often; disabling a user takes effect within it."""
     access_log_flush_seconds: NonNegativeFloat = 0.2
     """Person reads are logged in batches this often (0: each read writes its log row at once)."""
+    unusual_reads_per_hour: PositiveInt = 200
+    """A user who reads more distinct persons than this in one clock hour is flagged to
+    auditors (`GET /v1/audit/access?flagged=true`). Counter work reads tens of persons in an
+    hour and one page of search answers at most 200 (so no single search is flagged alone);
+    a script walking the register reads thousands: 200 is quiet for the first two and
+    catches the third within the hour."""
     idempotency_wait_seconds: NonNegativeFloat = 5.0
     """How long a request waits for another request holding its `Idempotency-Key` (to replay
     its answer) before answering 409 `idempotency-key-in-use`."""

@@ -5,16 +5,29 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, replace
+from typing import Any
 
 from lifeledger.api.timestamps import now
-from lifeledger.database import ViewDatabase
+from lifeledger.database import Tx, ViewDatabase
 
 log = logging.getLogger(__name__)
 
 
 ACCESS_COLUMNS = ("at", "user_name", "roles", "pin", "what", "detail")
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """Which reads an auditor's query of the log covers: of one person (`pin`), by one
+    `user`, of persons of `provinces` (none: all), logged from the day `since` to the day
+    `until` (ISO days, inclusive; None: unbounded)."""
+
+    pin: str | None = None
+    user: str | None = None
+    provinces: frozenset[str] = frozenset()
+    since: str | None = None
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,31 +83,15 @@ class AccessLog:
                     self._pending[:0] = rows
                 raise
 
-    def query(
-        self,
-        pin: str | None,
-        user: str | None,
-        provinces: frozenset[str],
-        limit: int,
-        after: int,
-    ) -> list[dict[str, Any]]:
+    def query(self, scope: ReadScope, limit: int, after: int) -> list[dict[str, Any]]:
+        """The log's rows in `scope`, oldest first, after the row `after`, up to `limit`."""
         self.flush()
-        where, params = ["id > %s"], [cast(Any, after)]
-        if pin is not None:
-            where.append("pin = %s")
-            params.append(pin)
-        if user is not None:
-            where.append("user_name = %s")
-            params.append(user)
         with self.db.transaction() as tx:
-            if provinces:
-                condition, values = tx.any_of("substr(pin, 1, 3)", sorted(provinces))
-                where.append(condition)
-                params += values
+            where, params = _conditions(tx, scope)
             rows = tx.rows(
                 "SELECT id, at, user_name, roles, pin, what, detail FROM api_access "
-                f"WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
-                [*params, limit],
+                f"WHERE id > %s AND {where} ORDER BY id LIMIT %s",
+                [after, *params, limit],
             )
         return [
             {
@@ -106,6 +103,33 @@ class AccessLog:
                 "what": r["what"],
                 "detail": r["detail"],
             }
+            for r in rows
+        ]
+
+    def flags(self, threshold: int, scope: ReadScope, limit: int) -> list[dict[str, Any]]:
+        """The users who read more than `threshold` distinct persons in one clock hour (UTC),
+        oldest hour first, up to `limit`. Counted on read, by SQL over the log (flushing stays
+        a plain batch insert): a person counts once per hour whatever was read of them; a
+        write and a search that found no one (no PIN) do not count. With `scope.pin`, only
+        the hours in which that person was one of those read; a provincial auditor's counts
+        take only the reads of their provinces' persons."""
+        self.flush()
+        hour = "substr(at, 1, 13)"
+        with self.db.transaction() as tx:
+            where, params = _conditions(tx, replace(scope, pin=None))
+            having = "COUNT(DISTINCT pin) > %s"
+            params += ["write:", threshold]
+            if scope.pin is not None:
+                having += " AND SUM(CASE WHEN pin = %s THEN 1 ELSE 0 END) > 0"
+                params.append(scope.pin)
+            rows = tx.rows(
+                f"SELECT user_name, {hour} AS hour, COUNT(DISTINCT pin) AS persons "
+                f"FROM api_access WHERE {where} AND pin <> '' AND substr(what, 1, 6) <> %s "
+                f"GROUP BY user_name, {hour} HAVING {having} ORDER BY hour, user_name LIMIT %s",
+                [*params, limit],
+            )
+        return [
+            {"user": r["user_name"], "hour": f"{r['hour']}:00:00Z", "persons": int(r["persons"])}
             for r in rows
         ]
 
@@ -121,3 +145,23 @@ class AccessLog:
                 self.flush()
             except Exception:
                 log.exception("access log flush failed; retrying")
+
+
+def _conditions(tx: Tx, scope: ReadScope) -> tuple[str, list[Any]]:
+    """The SQL conditions selecting the log's rows in `scope`, and their parameters."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    for condition, value in (
+        ("pin = %s", scope.pin),
+        ("user_name = %s", scope.user),
+        ("at >= %s", scope.since),
+        ("substr(at, 1, 10) <= %s", scope.until),
+    ):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    if scope.provinces:
+        condition, values = tx.any_of("substr(pin, 1, 3)", sorted(scope.provinces))
+        where.append(condition)
+        params += values
+    return " AND ".join(where), params

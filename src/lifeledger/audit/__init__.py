@@ -1,0 +1,1 @@
+"""Audits of the ledger: proofs that it was never altered, and reports for auditors."""

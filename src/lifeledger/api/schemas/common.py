@@ -184,6 +184,7 @@ REFUSALS: dict[str, str] = {
     "event-not-logged": "`event_id` names no event of the log that the caller may read",
     "event-not-in-tree": "the event was logged after the tree of `tree_size`",
     "from-after-to": "`from` is greater than `to`",
+    "period-reversed": "`since` is after `until`",
 }
 """Why the server refuses (422) a request that this document allows: reasons no schema can
 state (fields that contradict each other, the state of the ledger, the day it is)."""
