@@ -88,8 +88,7 @@ def _create_webhook_tables(tx: Tx) -> None:
         "at TEXT NOT NULL)"
     )
     tx.execute(
-        "CREATE INDEX IF NOT EXISTS api_delivery_subscription ON api_delivery "
-        "(subscription_id, id)"
+        "CREATE INDEX IF NOT EXISTS api_delivery_subscription ON api_delivery (subscription_id, id)"
     )
 
 

@@ -63,9 +63,7 @@ def resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in found]
 
 
-def check_url(
-    url: str, allowed: Sequence[Network] = (), resolver: Resolver = resolve
-) -> Target:
+def check_url(url: str, allowed: Sequence[Network] = (), resolver: Resolver = resolve) -> Target:
     """The URL's target when it may receive webhooks, else `UrlNotAllowed`."""
     parts = _parts(url)
     host, port = _host_and_port(parts)

@@ -180,6 +180,9 @@ REFUSALS: dict[str, str] = {
     "unstorable-entry": "a line holds what no store can hold",
     "after-beyond-position": "`after` is beyond the ledger's position",
     "province-not-subscribed": "a `province` filter names a province that is not the subscriber's",
+    "url-not-allowed": "a webhook URL whose host does not resolve to public addresses only "
+    "(nor to a network the operator allows), or that holds a user name or password",
+    "too-many-subscriptions": "the subscriber already holds the most subscriptions allowed",
 }
 """Why the server refuses (422) a request that this document allows: reasons no schema can
 state (fields that contradict each other, the state of the ledger, the day it is)."""
