@@ -57,11 +57,13 @@ def subscribe(caller: Caller, url: str, **body: Any) -> dict[str, Any]:
 
 
 def patch(caller: Caller, path: str, body: dict[str, Any]) -> httpx.Response:
-    return caller.client.patch(path, json=body, headers=caller.headers())
+    response: httpx.Response = caller.client.patch(path, json=body, headers=caller.headers())
+    return response
 
 
 def delete(caller: Caller, path: str) -> httpx.Response:
-    return caller.client.delete(path, headers=caller.headers())
+    response: httpx.Response = caller.client.delete(path, headers=caller.headers())
+    return response
 
 
 def births(api: Api, count: int, province: str = "034") -> None:
