@@ -40,7 +40,7 @@ class SubscriptionIn(Body):
     url: WebhookUrl
     types: Types = Field(default_factory=list)
     provinces: Provinces = Field(default_factory=list)
-    after: Annotated[StrictInt, Field(ge=0, le=2**62), INTEGRAL] | None = Field(
+    after: Annotated[StrictInt, Field(ge=0, le=2**53), INTEGRAL] | None = Field(
         default=None,
         description="Deliver the events after this ledger position (0: every event); "
         "absent: only the events recorded after the subscription is made",
