@@ -196,7 +196,7 @@ class Run:
         while not self.deliverer.stopping and time.monotonic() < deadline:
             page = feed_reader.read(self.deliverer.db, self.reader, cursor, BATCH)
             for position, body in page.items:
-                if not self.send(position, body):
+                if self.deliverer.stopping or not self.send(position, body):
                     return
                 cursor = position
             if page.next_after > cursor:
