@@ -88,3 +88,17 @@ def test_a_killed_deliver_resumes_from_its_cursor_losing_nothing(
         if repeats:  # only the event in flight when the first process was killed, resent first
             twice = next(i for i in range(1, len(ids)) if ids[i] == ids[i - 1])
             assert ids.count(ids[twice]) == 2 and twice >= len(before_kill) - 1
+
+
+def test_deliver_on_a_ledger_it_cannot_open_is_a_usage_error(tmp_path: Path) -> None:
+    env = {**os.environ, "LIFELEDGER_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/x.db"}
+    done = subprocess.run(
+        [str(LIFELEDGER), "deliver"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "cannot open the ledger" in done.stderr
+
+
+def test_the_webhook_benchmark_runs(tmp_path: Path) -> None:
+    from bench.subscribers_webhooks import deliveries_per_second
+
+    assert deliveries_per_second(f"sqlite:///{tmp_path}/bench.db", 20) > 0
