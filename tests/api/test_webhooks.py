@@ -325,3 +325,19 @@ def test_a_replayed_creation_does_not_show_the_secret_again(hooks: Api) -> None:
     assert first.json()["secret"].startswith("whsec_") and again.json()["secret"] is None
     assert again.json()["id"] == first.json()["id"]
     assert len(hooks.subscriber.get("/v1/subscriptions").json()["subscriptions"]) == 1
+
+
+def test_two_delivering_processes_never_send_one_subscription_at_once(hooks: Api) -> None:
+    second = Deliverer(hooks.context.settings, hooks.context.projections.db)
+    second.start()  # beside the app's own, as a second `lifeledger deliver` would be
+    try:
+        with receiving(delay=0.01) as receiver:
+            made = subscribe(hooks.subscriber, receiver.url)
+            births(hooks, 12)
+            expected = pulled(hooks.subscriber, made["cursor"])
+            assert receiver.wait_for_events(12) == expected
+            time.sleep(0.2)  # nothing more comes
+            ids = [r.headers["webhook-id"] for r in receiver.requests]
+            assert ids == [e["id"] for e in expected]  # each once, in order
+    finally:
+        second.stop()
