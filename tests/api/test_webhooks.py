@@ -341,3 +341,14 @@ def test_two_delivering_processes_never_send_one_subscription_at_once(hooks: Api
             assert ids == [e["id"] for e in expected]  # each once, in order
     finally:
         second.stop()
+
+
+def test_a_slow_or_dead_receiver_does_not_hold_up_the_others(hooks: Api) -> None:
+    with receiving(delay=1.0) as slow, receiving() as fast:
+        subscribe(hooks.subscriber, "http://127.0.0.1:9/nobody-listens")
+        subscribe(hooks.subscriber, slow.url)
+        subscribe(hooks.subscriber, fast.url)
+        births(hooks, 5)
+        started = time.monotonic()
+        fast.wait_for_events(5, timeout=4)
+        assert time.monotonic() - started < 4 and len(slow.requests) < 5
