@@ -20,11 +20,13 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime
 from types import FrameType
 
 import httpx
 import orjson
+import psycopg
 from standardwebhooks import Webhook
 
 from lifeledger.auth import Permission, Principal, UserStore
@@ -99,25 +101,33 @@ class Deliverer:
         timeout), release their leases."""
         self.request_stop()
         if self.db.postgres:  # wake the waiter now rather than at its timeout
-            self.db.rows("SELECT pg_notify(%s, '')", (event_feed.CHANNEL,))
+            with suppress(psycopg.Error):  # unreachable: the waiter's timeout ends it
+                self.db.rows("SELECT pg_notify(%s, '')", (event_feed.CHANNEL,))
         if self._thread is not None:
             self._thread.join()
             self._thread = None
 
     def run(self) -> None:
-        """Deliver until `stop()`, waking when the feed moves."""
+        """Deliver until `stop()`, waking when the feed moves. A store that cannot be reached
+        (a PostgreSQL restart) is tried again every `IDLE_SECONDS`, its listener made anew."""
         poll = SQLITE_POLL_SECONDS if not self.db.postgres else IDLE_SECONDS
-        waiter = FeedWaiter(self.db, poll_seconds=poll)
+        waiter: FeedWaiter | None = None
         try:
             while not self._stopping.is_set():
                 try:
+                    waiter = waiter or FeedWaiter(self.db, poll_seconds=poll)
                     self.dispatch()
-                except Exception:  # the store is unreachable for a moment: look again
-                    log.exception("webhooks: cannot look at the subscriptions")
-                busy = any(not f.done() for f in self._running.values())
-                waiter.wait(BUSY_SECONDS if busy else IDLE_SECONDS)
+                    busy = any(not f.done() for f in self._running.values())
+                    waiter.wait(BUSY_SECONDS if busy else IDLE_SECONDS)
+                except Exception:
+                    log.exception("webhooks: cannot reach the store; trying again")
+                    if waiter is not None:
+                        waiter.close()
+                        waiter = None
+                    self._stopping.wait(IDLE_SECONDS)
         finally:
-            waiter.close()
+            if waiter is not None:
+                waiter.close()
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def dispatch(self) -> None:
