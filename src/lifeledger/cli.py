@@ -179,6 +179,27 @@ def serve(
     run(settings, access_log=access_log)
 
 
+@app.command()
+def deliver() -> None:
+    """Deliver the webhooks (`/v1/subscriptions`) until stopped (Ctrl-C, SIGTERM): beside
+    `serve`, or instead of its own deliveries (LIFELEDGER_WEBHOOKS_IN_SERVE=false). The feed
+    it sends from is kept by `serve` or `projections run`."""
+    from lifeledger.api.migrations import migrate
+    from lifeledger.feed.webhooks import run_until_stopped
+
+    settings = Settings()
+    try:
+        db = ViewDatabase(settings.database_url, pool_size=settings.pool_size)
+        migrate(db)
+    except Exception as error:  # the store is unreachable or the URL is wrong
+        err.print(f"[red]cannot open the ledger at {settings.database_url}: {error}[/red]")
+        raise typer.Exit(2) from error
+    try:
+        run_until_stopped(settings, db, say=typer.echo)
+    finally:
+        db.close()
+
+
 users_app = typer.Typer(help="API users: roles, provinces and keys.")
 app.add_typer(users_app, name="users")
 

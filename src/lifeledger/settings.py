@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated, Any
+
+from pydantic import (
+    Field,
+    IPvAnyNetwork,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -72,6 +83,44 @@ class Settings(BaseSettings):
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False
     """Expose the hidden benchmark baseline routes (`bench/http.py` turns this on)."""
+
+    # Webhooks (`/v1/subscriptions`, `lifeledger deliver`, docs/subscribers.md)
+    webhooks_in_serve: bool = True
+    """`lifeledger serve` delivers the webhooks itself (a thread in each worker process); set
+    it false to run `lifeledger deliver` apart instead."""
+    webhook_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    """Networks (CIDRs, comma-separated) a webhook may be sent to although private, loopback,
+    link-local or otherwise not public (`10.20.0.0/16,127.0.0.0/8`); none by default."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Each webhook request's timeout (to connect, to send, to wait for the answer)."""
+    webhook_max_failures: PositiveInt = 20
+    """Consecutive failed attempts after which a subscription is paused (about five hours of
+    retries with the default backoff)."""
+    webhook_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    """The first retry waits up to this long, each next one up to twice as long (full jitter:
+    a random wait between zero and that bound)."""
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    """The longest bound of a retry's wait."""
+    webhook_concurrency: PositiveInt = 8
+    """Subscriptions delivered at once by one process (a slow receiver holds only its own)."""
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a delivering process holds a subscription without renewing it (each delivery
+    renews it); one that died is taken over after this. More than the request timeout."""
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_lease_seconds")
+    @classmethod
+    def _lease_outlasts_a_request(cls, value: float, info: ValidationInfo) -> float:
+        timeout = info.data.get("webhook_timeout_seconds")
+        if timeout is not None and value <= timeout:
+            raise ValueError(f"must be more than LIFELEDGER_WEBHOOK_TIMEOUT_SECONDS ({timeout})")
+        return value
 
 
 def problems(error: ValidationError) -> list[str]:

@@ -116,9 +116,7 @@ def test_a_sample_of_no_persons_is_a_usage_error(settings: Settings, family: Fam
     assert done.returncode == 2
 
 
-def test_a_sample_without_projections_is_a_usage_error(
-    settings: Settings, family: Family
-) -> None:
+def test_a_sample_without_projections_is_a_usage_error(settings: Settings, family: Family) -> None:
     done = lifeledger(settings.database_url, "verify", "--sample", "5")
     assert done.returncode == 2
     assert "--sample goes with --projections" in done.stderr

@@ -32,6 +32,7 @@ from lifeledger.api.routers import (
     ops,
     persons,
     registry,
+    subscriptions,
     users,
 )
 from lifeledger.api.schemas import document
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         m.router for m in (acts, imports, entries, persons, registry, audit, users, events, ops)
     ]
     routers.append(ledger.router)
+    routers.append(subscriptions.router)
     if settings.bench_routes:
         routers.append(bench.router)
     for router in routers:

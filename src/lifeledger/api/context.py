@@ -11,6 +11,7 @@ from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
 from lifeledger.audit.log import LogFollower, MerkleLog
 from lifeledger.auth import UserStore
+from lifeledger.feed.webhooks import Deliverer
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
 from lifeledger.settings import Settings
@@ -37,14 +38,19 @@ class ApiContext:
         self.access = AccessLog(db, settings.access_log_flush_seconds)
         self.merkle_follower: LogFollower | None = None
         metrics.watch_lag(self.positions)
+        self.webhooks = Deliverer(settings, db) if settings.webhooks_in_serve else None
 
     def start(self) -> None:
         """Keep the read models up to date in this process."""
         poll = 0.2 if self.projections.db.postgres else 0.05
         self.projections.follow(poll_seconds=poll)
         self.merkle_follower = self.merkle.follow(poll_seconds=poll)
+        if self.webhooks is not None:
+            self.webhooks.start()
 
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
         self.idempotency.close()
         self.access.close()
         if self.merkle_follower is not None:

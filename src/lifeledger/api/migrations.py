@@ -70,6 +70,28 @@ def _add_column(table: str, column: str, sql_type: str) -> Callable[[Tx], None]:
     return apply
 
 
+def _create_webhook_tables(tx: Tx) -> None:
+    """Webhook subscriptions (`feed.subscriptions`) and their recent deliveries."""
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS api_subscription (id TEXT PRIMARY KEY, "
+        "owner TEXT NOT NULL, url TEXT NOT NULL, types TEXT NOT NULL, provinces TEXT NOT NULL, "
+        "secret TEXT NOT NULL, state TEXT NOT NULL, pause_reason TEXT, "
+        "cursor_position BIGINT NOT NULL, failures INTEGER NOT NULL DEFAULT 0, "
+        "next_attempt_at TEXT NOT NULL, lease_owner TEXT, lease_until TEXT, "
+        "delivered_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    tx.execute("CREATE INDEX IF NOT EXISTS api_subscription_owner ON api_subscription (owner)")
+    tx.execute(
+        f"CREATE TABLE IF NOT EXISTS api_delivery (id {_serial(tx)}, "
+        "subscription_id TEXT NOT NULL, event_id TEXT NOT NULL, position BIGINT NOT NULL, "
+        "attempt INTEGER NOT NULL, status INTEGER, latency_ms INTEGER NOT NULL, error TEXT, "
+        "at TEXT NOT NULL)"
+    )
+    tx.execute(
+        "CREATE INDEX IF NOT EXISTS api_delivery_subscription ON api_delivery (subscription_id, id)"
+    )
+
+
 STEPS = (
     Step(1, "the API's tables: users, Idempotency-Key answers, access and import logs",
          _create_tables),
@@ -82,6 +104,9 @@ STEPS = (
     Step(5, "api_user.profile: what the user sees of the event feed's data (full, identity, "
             "statistics)",
          _add_column("api_user", "profile", "TEXT NOT NULL DEFAULT 'full'")),
+    Step(6, "api_subscription and api_delivery: webhook subscriptions, their cursors and "
+            "leases, and their recent deliveries",
+         _create_webhook_tables),
 )  # fmt: skip
 
 

@@ -185,6 +185,9 @@ REFUSALS: dict[str, str] = {
     "event-not-in-tree": "the event was logged after the tree of `tree_size`",
     "from-after-to": "`from` is greater than `to`",
     "period-reversed": "`since` is after `until`",
+    "url-not-allowed": "a webhook URL whose host does not resolve to public addresses only "
+    "(nor to a network the operator allows), or that holds a user name or password",
+    "too-many-subscriptions": "the subscriber already holds the most subscriptions allowed",
 }
 """Why the server refuses (422) a request that this document allows: reasons no schema can
 state (fields that contradict each other, the state of the ledger, the day it is)."""
