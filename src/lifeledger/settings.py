@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     event_source: str = Field(default="urn:lifeledger:ledger", min_length=1)
     """The CloudEvents `source` of every event the feed hands out: the URI naming this ledger
     (e.g. `urn:lifeledger:vn-moj`); subscribers read event ids as unique within it."""
+    # The live stream (`GET /v1/events/stream`, docs/subscribers.md)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """A quiet stream sends a comment line this often: proxies keep it open, and a client
+    that hears nothing for several of these knows the connection is gone."""
+    stream_buffer_events: PositiveInt = 1000
+    """Events a stream reads and holds for its client at a time (one page of the feed): what
+    one client can cost the server's memory, however far behind it is."""
+    stream_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    """A client that takes nothing of its stream for this long is cut off (the connection is
+    dropped); it resumes after the last event it received (`Last-Event-ID`)."""
     metrics_dir: str | None = None
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False

@@ -9,6 +9,7 @@ from lifeledger.api.import_log import ImportLog
 from lifeledger.api.metrics import Metrics
 from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
+from lifeledger.api.stream import FeedHub
 from lifeledger.auth import UserStore
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
@@ -33,14 +34,17 @@ class ApiContext:
         self.idempotency = IdempotencyStore(db, settings.idempotency_claim_seconds)
         self.imports = ImportLog(db)
         self.access = AccessLog(db, settings.access_log_flush_seconds)
+        self.hub = FeedHub(db)  # wakes the live streams (GET /v1/events/stream)
         metrics.watch_lag(self.positions)
 
     def start(self) -> None:
         """Keep the read models up to date in this process."""
         poll = 0.2 if self.projections.db.postgres else 0.05
         self.projections.follow(poll_seconds=poll)
+        self.hub.start()  # on the app's event loop: called from its lifespan
 
     def close(self) -> None:
+        self.hub.close()
         self.idempotency.close()
         self.access.close()
         self.projections.close()

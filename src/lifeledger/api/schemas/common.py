@@ -180,6 +180,7 @@ REFUSALS: dict[str, str] = {
     "unstorable-entry": "a line holds what no store can hold",
     "after-beyond-position": "`after` is beyond the ledger's position",
     "province-not-subscribed": "a `province` filter names a province that is not the subscriber's",
+    "invalid-last-event-id": "`Last-Event-ID` is not an event id of the stream (a position)",
 }
 """Why the server refuses (422) a request that this document allows: reasons no schema can
 state (fields that contradict each other, the state of the ledger, the day it is)."""
