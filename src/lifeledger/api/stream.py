@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import SendTimeoutError
+from starlette.types import Receive, Scope, Send
 
 from lifeledger.database import ViewDatabase
 from lifeledger.feed import reader as feed_reader
@@ -128,6 +130,24 @@ async def messages(
             await hub.wait_beyond(page.position)
 
 
+class FeedStream(EventSourceResponse):
+    """sse-starlette's response, cutting off a client that takes nothing for the send
+    timeout with a warning rather than a traceback: it is the client's doing, and it resumes
+    with `Last-Event-ID`. No farewell comment can reach it (its sends are what block);
+    uvicorn closes the connection once what it has buffered is gone."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except SendTimeoutError:
+            client = scope.get("client") or ("?", 0)
+            log.warning(
+                "live stream to %s:%s cut off: the client took nothing for %s s",
+                *client,
+                self.send_timeout,
+            )
+
+
 def heartbeat() -> ServerSentEvent:
     return ServerSentEvent(comment="heartbeat")
 
@@ -140,10 +160,10 @@ def event_stream(
     page_events: int,
     heartbeat_seconds: float,
     send_timeout_seconds: float,
-) -> EventSourceResponse:
+) -> FeedStream:
     """The SSE response: the events, a comment every `heartbeat_seconds`, and the connection
     dropped when a send (an event or a heartbeat) waits more than `send_timeout_seconds`."""
-    return EventSourceResponse(
+    return FeedStream(
         messages(hub, db, reader, after, page_events),
         ping=heartbeat_seconds,
         ping_message_factory=heartbeat,
