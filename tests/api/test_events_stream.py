@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,8 +31,6 @@ from tests.builders import a_birth, a_pin
 
 from lifeledger.api.app import create_app
 from lifeledger.api.context import ApiContext
-from lifeledger.auth import UserStore
-from lifeledger.database import ViewDatabase
 
 HANOI = "001-PH-HOANKIEM"
 STREAM = "/v1/events/stream"
@@ -281,3 +280,121 @@ def drain(connection: socket.socket) -> list[str]:
         for line in each.split(b"\n")
         if line.startswith(b"id: ")
     ]
+
+
+def test_a_provincial_subscriber_never_receives_another_province(serve: ServerFactory) -> None:
+    server = serve(**FAST)
+    listener = Listener(server.client("subscriber"))  # Thái Bình (034)
+    national = Listener(server.client(server.subscriber("national")), {"province": "001"})
+    server.record(*births(2, "001", authority=HANOI))
+    [thai_binh] = server.record(*births(1))
+    received = listener.until(1)
+    hanoi = national.until(2)
+    listener.stop()
+    national.stop()
+    assert [event["data"]["act"] for _, event in received] == [thai_binh]
+    assert all(event["data"]["reference"]["province"] == "001" for _, event in hanoi)
+    refused = server.client("subscriber").get(STREAM, params={"province": "001"})
+    is_problem(refused, 422, "province-not-subscribed")
+
+
+def test_the_statistics_profile_carries_no_pin_and_no_name(serve: ServerFactory) -> None:
+    server = serve(**FAST)
+    listener = Listener(server.client(server.subscriber("statistics", profile="statistics")))
+    entries = births(2)
+    server.record(*entries)
+    received = listener.until(2)
+    listener.stop()
+    for _, event in received:
+        text = json.dumps(event, ensure_ascii=False)
+        assert "subject" not in event
+        assert not re.search(r"\d{12}", text), text
+        assert not any(name in text for name in ("Nguyễn", "Trần")), text
+        assert {party["role"] for party in event["data"]["parties"]} == {"child", "mother"}
+
+
+@pytest.mark.parametrize("last_event_id", ["abc", "-1", "1.5", "", "7e3", "٣", str(2**63)])
+def test_a_last_event_id_that_is_not_a_position_is_a_422(
+    serve: ServerFactory, last_event_id: str
+) -> None:
+    server = serve()
+    answer = server.client("subscriber").get(
+        STREAM, headers={"Last-Event-ID": last_event_id.encode()}
+    )
+    problem = is_problem(answer, 422, "invalid-last-event-id")
+    assert problem["field"] == "Last-Event-ID"
+
+
+def test_a_start_beyond_the_ledger_is_a_422_and_strangers_are_refused(
+    serve: ServerFactory,
+) -> None:
+    server = serve()
+    server.record(*births(1))
+    subscriber = server.client("subscriber")
+    beyond = str(server.context.ledger.position() + 1)
+    for answer in (
+        subscriber.get(STREAM, headers={"Last-Event-ID": beyond}),
+        subscriber.get(STREAM, params={"after": beyond}),
+    ):
+        is_problem(answer, 422, "after-beyond-position")
+    is_problem(server.client("officer").get(STREAM), 403, "forbidden")
+    is_problem(server.client("admin").get(STREAM), 403, "forbidden")
+    is_problem(server.client(None).get(STREAM), 401, "unauthenticated")
+
+
+def test_a_quiet_stream_sends_heartbeats(serve: ServerFactory) -> None:
+    server = serve(**FAST)
+    with server.client("subscriber").stream("GET", STREAM) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.iter_lines()
+        assert next(lines) == ": heartbeat"
+
+
+def test_the_server_stops_promptly_with_streams_open(database_url: str) -> None:
+    """`uvicorn` stopped by SIGTERM as in production: open streams end, nothing hangs."""
+    keys = make_users(api_settings(database_url))
+    port = free_port()
+    environment = {**os.environ, "LIFELEDGER_DATABASE_URL": database_url}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "lifeledger.api.app:create_app_from_env",
+    ]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--log-level", "warning"],
+        env=environment,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {keys['subscriber']}"},
+            timeout=DEADLINE,
+        )
+        until(lambda: answers(client))
+        listeners = [Listener(client) for _ in range(3)]
+        process.send_signal(signal.SIGTERM)
+        # uvicorn re-raises the signal once it has shut down: the exit status is SIGTERM's.
+        assert process.wait(timeout=10) in (0, -signal.SIGTERM)
+        for listener in listeners:
+            listener.stop()
+        client.close()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def answers(client: httpx.Client) -> bool:
+    try:
+        return client.get("/healthz").status_code == 200
+    except httpx.TransportError:
+        return False
