@@ -319,7 +319,7 @@ def test_a_last_event_id_that_is_not_a_position_is_a_422(
 ) -> None:
     server = serve()
     answer = server.client("subscriber").get(
-        STREAM, headers={"Last-Event-ID": last_event_id.encode()}
+        STREAM, headers={b"Last-Event-ID": last_event_id.encode()}
     )
     problem = is_problem(answer, 422, "invalid-last-event-id")
     assert problem["field"] == "Last-Event-ID"
