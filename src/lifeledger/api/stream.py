@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from lifeledger.database import ViewDatabase
 from lifeledger.feed import reader as feed_reader
-from lifeledger.feed.reader import Reader
+from lifeledger.feed.reader import Envelopes, Reader
 from lifeledger.feed.wakeup import FeedWaiter
 from lifeledger.projections import event_feed
 
@@ -49,6 +49,7 @@ class FeedHub:
         self._moved = asyncio.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.reads = SharedReads()
 
     def start(self) -> None:
         """Start watching the feed; called on the event loop that serves the streams."""
@@ -108,6 +109,30 @@ class FeedHub:
         moved.set()
 
 
+ReadKey = tuple[frozenset[str], str, str, tuple[str, ...], tuple[str, ...], int, int]
+
+
+class SharedReads:
+    """Streams of the same reader at the same position (woken together by the hub) share one
+    `read()`: a hundred national subscribers cost one read per wake-up, not a hundred."""
+
+    def __init__(self) -> None:
+        self._reading: dict[ReadKey, asyncio.Future[Envelopes]] = {}
+
+    async def read(self, db: ViewDatabase, reader: Reader, after: int, limit: int) -> Envelopes:
+        key = (reader.scope, reader.profile, reader.source, tuple(reader.provinces),
+               tuple(reader.types), after, limit)  # fmt: skip
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(
+                anyio.to_thread.run_sync(feed_reader.read, db, reader, after, limit)
+            )
+            self._reading[key] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(key, None))
+        # One stream's end must not cancel the read the others wait for.
+        return await asyncio.shield(reading)
+
+
 def message(position: int, envelope: bytes) -> bytes:
     """One SSE message: `id` the event's ledger position, `data` its CloudEvents JSON (one
     line: the JSON has no raw newline). No `event:` field, so a browser's `onmessage` gets
@@ -122,7 +147,7 @@ async def messages(
     then each new one as the hub says the feed moved. Each page is one chunk."""
     cursor = after
     while not hub.closed:
-        page = await anyio.to_thread.run_sync(feed_reader.read, db, reader, cursor, page_events)
+        page = await hub.reads.read(db, reader, cursor, page_events)
         if page.items:
             yield b"".join(message(position, envelope) for position, envelope in page.items)
         cursor = page.next_after
