@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     signing_key_file: str | None = None
     """The ledger's Ed25519 signing key (PEM, mode 0600), made by `lifeledger keys init`: it
     signs `GET /v1/ledger/digest`. Never in the database; unset, digests answer 503."""
+    # The live stream (`GET /v1/events/stream`, docs/subscribers.md)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """A quiet stream sends a comment line this often: proxies keep it open, and a client
+    that hears nothing for several of these knows the connection is gone."""
+    stream_buffer_events: PositiveInt = 1000
+    """Events a stream reads and holds for its client at a time (one page of the feed): what
+    one client can cost the server's memory, however far behind it is."""
+    stream_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    """A client that takes nothing of its stream for this long is cut off (the connection is
+    dropped); it resumes after the last event it received (`Last-Event-ID`)."""
     metrics_dir: str | None = None
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False

@@ -36,3 +36,17 @@ def test_verify_benchmark_smoke_run_exits_cleanly(store: str) -> None:
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "lifeledger verify (recompute)" in done.stdout and "follower lag" in done.stdout
+
+
+SUBSCRIBERS_BENCH = BENCH.with_name("subscribers.py")
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_subscribers_benchmark_smoke_run_exits_cleanly() -> None:
+    _require_postgres()
+    done = subprocess.run([sys.executable, str(SUBSCRIBERS_BENCH), "--smoke",
+                           "--server", POSTGRES_SERVER],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "commit-to-delivery p50" in done.stdout and "feed read:" in done.stdout

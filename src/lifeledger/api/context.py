@@ -9,6 +9,7 @@ from lifeledger.api.import_log import ImportLog
 from lifeledger.api.metrics import Metrics
 from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
+from lifeledger.api.stream import FeedHub
 from lifeledger.audit.log import LogFollower, MerkleLog
 from lifeledger.auth import UserStore
 from lifeledger.feed.webhooks import Deliverer
@@ -37,6 +38,7 @@ class ApiContext:
         self.imports = ImportLog(db)
         self.access = AccessLog(db, settings.access_log_flush_seconds)
         self.merkle_follower: LogFollower | None = None
+        self.hub = FeedHub(db)  # wakes the live streams (GET /v1/events/stream)
         metrics.watch_lag(self.positions)
         self.webhooks = Deliverer(settings, db) if settings.webhooks_in_serve else None
 
@@ -47,8 +49,10 @@ class ApiContext:
         self.merkle_follower = self.merkle.follow(poll_seconds=poll)
         if self.webhooks is not None:
             self.webhooks.start()
+        self.hub.start()  # on the app's event loop: called from its lifespan
 
     def close(self) -> None:
+        self.hub.close()
         if self.webhooks is not None:
             self.webhooks.stop()
         self.idempotency.close()

@@ -188,6 +188,7 @@ REFUSALS: dict[str, str] = {
     "url-not-allowed": "a webhook URL whose host does not resolve to public addresses only "
     "(nor to a network the operator allows), or that holds a user name or password",
     "too-many-subscriptions": "the subscriber already holds the most subscriptions allowed",
+    "invalid-last-event-id": "`Last-Event-ID` is not an event id of the stream (a position)",
 }
 """Why the server refuses (422) a request that this document allows: reasons no schema can
 state (fields that contradict each other, the state of the ledger, the day it is)."""

@@ -1,0 +1,197 @@
+"""The live stream's machinery (`GET /v1/events/stream`, docs/subscribers.md): one `FeedHub`
+per app process learns that the feed moved (a LISTEN connection on PostgreSQL, polling on
+SQLite) and wakes the connected clients; each client then reads its own next page with
+`feed.reader.read()` from its own cursor, in a thread, and sends it as Server-Sent Events.
+
+So a hundred clients cost one database connection waiting for news, not a hundred, and
+nobody polls the database on a timer but the hub (on SQLite). A client's stream holds at
+most one page (`stream_buffer_events`); one that stops reading blocks only its own send,
+which sse-starlette gives up after `stream_send_timeout_seconds`, dropping the connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+import anyio.to_thread
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import SendTimeoutError
+from starlette.types import Receive, Scope, Send
+
+from lifeledger.database import ViewDatabase
+from lifeledger.feed import reader as feed_reader
+from lifeledger.feed.reader import Envelopes, Reader
+from lifeledger.feed.wakeup import FeedWaiter
+from lifeledger.projections import event_feed
+
+log = logging.getLogger(__name__)
+
+WAIT_SECONDS = 0.5
+"""Longest the hub waits for a notification before it reads the tracked position anyway (a
+lost notification delays by this at most) and before it notices it is closing."""
+RETRY_SECONDS = 1.0
+"""Pause before the hub reconnects after its database connection failed."""
+
+
+class FeedHub:
+    """Knows the feed's tracked position and wakes the streams waiting for it to pass theirs.
+    `start()` on the app's event loop, `close()` at shutdown (which also ends every stream)."""
+
+    def __init__(self, db: ViewDatabase, poll_seconds: float = 0.05) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self.position = 0
+        self.closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._moved = asyncio.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reads = SharedReads()
+
+    def start(self) -> None:
+        """Start watching the feed; called on the event loop that serves the streams."""
+        self._loop = asyncio.get_running_loop()
+        self._moved = asyncio.Event()
+        self._thread = threading.Thread(target=self._watch, name="feed-hub", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._publish_threadsafe(self.position, closing=True)
+
+    async def wait_beyond(self, position: int) -> None:
+        """Return once the feed's tracked position is beyond `position` (or the hub closes)."""
+        while self.position <= position and not self.closed:
+            await self._moved.wait()
+
+    def _watch(self) -> None:
+        """The hub's thread: wait for the feed to move, then tell the event loop."""
+        while not self._stopping.is_set():
+            try:
+                waiter = FeedWaiter(self.db, self.poll_seconds)
+            except Exception:
+                log.exception("the feed hub cannot listen to the database; retrying")
+                self._stopping.wait(RETRY_SECONDS)
+                continue
+            try:
+                self._follow(waiter)
+            except Exception:
+                log.exception("the feed hub lost the database; reconnecting")
+                self._stopping.wait(RETRY_SECONDS)
+            finally:
+                waiter.close()
+
+    def _follow(self, waiter: FeedWaiter) -> None:
+        # Read after LISTEN is set up: a commit between the two is then seen either way.
+        while not self._stopping.is_set():
+            position = event_feed.tracked_position(self.db)
+            if position != self.position:
+                self._publish_threadsafe(position)
+            waiter.wait(WAIT_SECONDS)
+
+    def _publish_threadsafe(self, position: int, closing: bool = False) -> None:
+        if self._loop is None or self._loop.is_closed():
+            self.position, self.closed = position, self.closed or closing
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+            self._loop.call_soon_threadsafe(self._publish, position, closing)
+
+    def _publish(self, position: int, closing: bool) -> None:
+        """On the event loop: record the position and wake every waiting stream."""
+        self.position = position
+        self.closed = self.closed or closing
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+
+ReadKey = tuple[frozenset[str], str, str, tuple[str, ...], tuple[str, ...], int, int]
+
+
+class SharedReads:
+    """Streams of the same reader at the same position (woken together by the hub) share one
+    `read()`: a hundred national subscribers cost one read per wake-up, not a hundred."""
+
+    def __init__(self) -> None:
+        self._reading: dict[ReadKey, asyncio.Future[Envelopes]] = {}
+
+    async def read(self, db: ViewDatabase, reader: Reader, after: int, limit: int) -> Envelopes:
+        key = (reader.scope, reader.profile, reader.source, tuple(reader.provinces),
+               tuple(reader.types), after, limit)  # fmt: skip
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(
+                anyio.to_thread.run_sync(feed_reader.read, db, reader, after, limit)
+            )
+            self._reading[key] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(key, None))
+        # One stream's end must not cancel the read the others wait for.
+        return await asyncio.shield(reading)
+
+
+def message(position: int, envelope: bytes) -> bytes:
+    """One SSE message: `id` the event's ledger position, `data` its CloudEvents JSON (one
+    line: the JSON has no raw newline). No `event:` field, so a browser's `onmessage` gets
+    every event; the CloudEvents `type` says what it is."""
+    return b"id: %d\ndata: %b\n\n" % (position, envelope)
+
+
+async def messages(
+    hub: FeedHub, db: ViewDatabase, reader: Reader, after: int, page_events: int
+) -> AsyncIterator[bytes]:
+    """The stream's body: every event after `after` that `reader` may receive, page by page,
+    then each new one as the hub says the feed moved. Each page is one chunk."""
+    cursor = after
+    while not hub.closed:
+        page = await hub.reads.read(db, reader, cursor, page_events)
+        if page.items:
+            yield b"".join(message(position, envelope) for position, envelope in page.items)
+        cursor = page.next_after
+        if len(page.items) < page_events:  # caught up with the feed's read model
+            await hub.wait_beyond(page.position)
+
+
+class FeedStream(EventSourceResponse):
+    """sse-starlette's response, cutting off a client that takes nothing for the send
+    timeout with a warning rather than a traceback: it is the client's doing, and it resumes
+    with `Last-Event-ID`. No farewell comment can reach it (its sends are what block);
+    uvicorn closes the connection once what it has buffered is gone."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except SendTimeoutError:
+            client = scope.get("client") or ("?", 0)
+            log.warning(
+                "live stream to %s:%s cut off: the client took nothing for %s s",
+                *client,
+                self.send_timeout,
+            )
+
+
+def heartbeat() -> ServerSentEvent:
+    return ServerSentEvent(comment="heartbeat")
+
+
+def event_stream(
+    hub: FeedHub,
+    db: ViewDatabase,
+    reader: Reader,
+    after: int,
+    page_events: int,
+    heartbeat_seconds: float,
+    send_timeout_seconds: float,
+) -> FeedStream:
+    """The SSE response: the events, a comment every `heartbeat_seconds`, and the connection
+    dropped when a send (an event or a heartbeat) waits more than `send_timeout_seconds`."""
+    return FeedStream(
+        messages(hub, db, reader, after, page_events),
+        ping=heartbeat_seconds,
+        ping_message_factory=heartbeat,
+        send_timeout=send_timeout_seconds,
+        sep="\n",
+    )
