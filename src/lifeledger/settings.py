@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     signing_key_file: str | None = None
     """The ledger's Ed25519 signing key (PEM, mode 0600), made by `lifeledger keys init`: it
     signs `GET /v1/ledger/digest`. Never in the database; unset, digests answer 503."""
+    digest_publish_seconds: NonNegativeFloat = 3600.0
+    """With a signing key, `serve` records a signed digest of the Merkle log in the ledger this
+    often while it grows; it leaves by the event feed (`vn.lifeledger.ledger.digest.v1`), so
+    subscribers hold witnesses of its earlier states. 0: never."""
     # The live stream (`GET /v1/events/stream`, docs/subscribers.md)
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     """A quiet stream sends a comment line this often: proxies keep it open, and a client

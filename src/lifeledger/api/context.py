@@ -11,6 +11,7 @@ from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.stream import FeedHub
 from lifeledger.audit.log import LogFollower, MerkleLog
+from lifeledger.audit.publish import DigestPublisher
 from lifeledger.auth import UserStore
 from lifeledger.feed.webhooks import Deliverer
 from lifeledger.ledger import Ledger
@@ -46,10 +47,22 @@ class ApiContext:
         """Keep the read models up to date in this process."""
         poll = 0.2 if self.projections.db.postgres else 0.05
         self.projections.follow(poll_seconds=poll)
-        self.merkle_follower = self.merkle.follow(poll_seconds=poll)
+        self.merkle_follower = self.merkle.follow(poll_seconds=poll, when_idle=self._publisher())
         if self.webhooks is not None:
             self.webhooks.start()
         self.hub.start()  # on the app's event loop: called from its lifespan
+
+    def _publisher(self) -> DigestPublisher | None:
+        """Digests into the feed, when the ledger has a key and publishing is on."""
+        settings = self.settings
+        if not settings.signing_key_file or not settings.digest_publish_seconds:
+            return None
+        return DigestPublisher(
+            self.merkle,
+            settings.signing_key_file,
+            settings.event_source,
+            settings.digest_publish_seconds,
+        )
 
     def close(self) -> None:
         self.hub.close()

@@ -255,9 +255,12 @@ class MerkleLog:
         )
         return {int(r["idx"]): bytes(r["hash"]) for r in rows}
 
-    def follow(self, poll_seconds: float = 0.2) -> LogFollower:
-        """Keep the log at the ledger's position in a background thread (supervised)."""
-        return LogFollower(self, poll_seconds).start()
+    def follow(
+        self, poll_seconds: float = 0.2, when_idle: Callable[[], None] | None = None
+    ) -> LogFollower:
+        """Keep the log at the ledger's position in a background thread (supervised);
+        `when_idle` runs whenever the log has caught up (e.g. publishing a digest)."""
+        return LogFollower(self, poll_seconds, when_idle).start()
 
 
 class LogFollower:
@@ -265,9 +268,15 @@ class LogFollower:
     PostgreSQL (and a timeout, so a lost notification never stalls it), polling on SQLite;
     restarts after a failure with a growing pause, until stopped."""
 
-    def __init__(self, log: MerkleLog, poll_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        log: MerkleLog,
+        poll_seconds: float = 0.2,
+        when_idle: Callable[[], None] | None = None,
+    ) -> None:
         self.log = log
         self.poll_seconds = poll_seconds
+        self.when_idle = when_idle
         self.stopping = threading.Event()
         self.failures = 0
         self.thread = threading.Thread(target=self._supervise, name="merkle-log", daemon=True)
@@ -296,6 +305,8 @@ class LogFollower:
         try:
             while not self.stopping.is_set():
                 if not self.log.run_batch():
+                    if self.when_idle is not None:
+                        self.when_idle()
                     self._wait(listener)
         finally:
             if listener is not None:
