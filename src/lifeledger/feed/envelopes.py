@@ -19,8 +19,10 @@ from cloudevents.core.v1.event import CloudEvent
 
 from lifeledger.domain.act_layout import PERSON_NODES
 from lifeledger.domain.acts import get_path
+from lifeledger.domain.digest import LedgerDigest
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.jurisdiction import office_province
+from lifeledger.domain.provinces import PROVINCES
 from lifeledger.domain.registration import Registration, parties_of
 from lifeledger.domain.vocabulary import ActKind, EntryStatus
 
@@ -42,6 +44,8 @@ ACT_TYPES: dict[str, str] = {
 """Act kind -> the type of the event registering such an act (without `PREFIX`)."""
 CORRECTED = "act.corrected.v1"
 REVOKED = "act.revoked.v1"
+DIGEST = "ledger.digest.v1"
+"""A signed digest of the Merkle log (docs/audit.md): no person in it, every subscriber's."""
 ENTRY_TYPES: dict[type[Any], str] = {
     StagedEntry.Staged: "entry.staged.v1",
     StagedEntry.Approved: "entry.approved.v1",
@@ -49,7 +53,7 @@ ENTRY_TYPES: dict[type[Any], str] = {
     StagedEntry.Conflicted: "entry.conflicted.v1",
 }
 EVENT_TYPES: tuple[str, ...] = tuple(
-    PREFIX + t for t in (*ACT_TYPES.values(), CORRECTED, REVOKED, *ENTRY_TYPES.values())
+    PREFIX + t for t in (*ACT_TYPES.values(), CORRECTED, REVOKED, *ENTRY_TYPES.values(), DIGEST)
 )
 """Every type the feed hands out: the values of its `type` filter."""
 
@@ -104,6 +108,20 @@ def _feed_event(
         subject=pins,
         provinces=provinces,
         data={**data, "parties": people},
+    )
+
+
+def digest(envelope: Envelope) -> FeedEvent:
+    """A signed digest of the Merkle log: for the subscribers of every province."""
+    event: LedgerDigest.Published = envelope.event
+    return FeedEvent(
+        position=envelope.position,
+        event_id=event_id(envelope),
+        type=PREFIX + DIGEST,
+        time=envelope.event.timestamp.isoformat(),
+        subject=(),
+        provinces=tuple(sorted(PROVINCES)),
+        data=dict(event.digest),
     )
 
 

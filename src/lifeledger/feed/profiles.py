@@ -18,7 +18,7 @@ from typing import Any
 
 from lifeledger.domain.jurisdiction import PIN_IN_TEXT
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.feed.envelopes import Data, FeedEvent
+from lifeledger.feed.envelopes import DIGEST, PREFIX, Data, FeedEvent
 
 HIDDEN = "hidden"
 
@@ -40,6 +40,8 @@ def visible(
     """The event's `data` and `subject` as a subscriber of `provinces` (empty: national)
     with `profile` may see them."""
     data, subject = event.data, event.subject
+    if event.type == PREFIX + DIGEST:  # hashes and a signature: nothing about anyone
+        return data, subject
     if provinces:
         data = _Scope(provinces).walk(data)
         subject = tuple(pin for pin in subject if pin[:3] in provinces)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeledger.database import DO_NOTHING, Queue, Tx, ViewDatabase
+from lifeledger.domain.digest import LedgerDigest
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.registration import Registration
 from lifeledger.feed import envelopes
@@ -72,6 +73,8 @@ def write_new(tx: Queue, envelope: Envelope) -> None:
         write(tx, envelopes.registered(envelope))
     elif isinstance(event, StagedEntry.Staged):
         write(tx, envelopes.entry(envelope, event.content))
+    elif isinstance(event, LedgerDigest.Published):
+        write(tx, envelopes.digest(envelope))
 
 
 def staged_contents(tx: Tx, batch: Sequence[Envelope]) -> dict[str, Data]:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lifeledger.database import Tx, ViewDatabase, Writes
+from lifeledger.domain.digest import LedgerDigest
 from lifeledger.domain.registration import Registration, persons_of
 from lifeledger.projections import (
     act_rows,
@@ -55,6 +56,7 @@ class RegistryProjection(Projection):
     topics = (
         "lifeledger.domain.registration:Registration.",
         "lifeledger.domain.entry:StagedEntry.",
+        "lifeledger.domain.digest:LedgerDigest.",
     )
 
     def __init__(self) -> None:
@@ -78,7 +80,7 @@ class RegistryProjection(Projection):
                 act_rows.write_registered(writes, envelope, identity.roles(event))
             elif isinstance(event, staged_entries.ENTRY_EVENTS):
                 staged_entries.write_entry(writes, envelope)
-            else:
+            elif not isinstance(event, LedgerDigest.Published):  # a digest: the feed's row only
                 continue
             event_feed.write_new(writes, envelope)
             prepared.writes[envelope.position] = writes
