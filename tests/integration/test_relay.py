@@ -9,6 +9,7 @@ the tests are skipped, except in CI (`CI` set), where they fail."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -32,7 +33,18 @@ from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.entry_reader import parse_act
 from lifeledger.domain.jurisdiction import PIN_IN_TEXT
 from lifeledger.feed.envelopes import PREFIX
-from lifeledger.feed.relay import POSITION, PROVINCE, Options, Relay, RelayError
+from lifeledger.feed.relay import (
+    POSITION,
+    PROVINCE,
+    Mark,
+    Options,
+    Publisher,
+    Relay,
+    RelayError,
+    connect,
+    copies_after,
+    ensure_stream,
+)
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, event_feed
 from lifeledger.settings import Settings
@@ -71,7 +83,8 @@ class Stream:
         return Options(NATS_URL, self.name, self.prefix, source="urn:lifeledger:test", **chosen)
 
     def count(self) -> int:
-        return asyncio.run(self._jetstream(_count, self.name))
+        counted: int = asyncio.run(self._jetstream(_count, self.name))
+        return counted
 
     def messages(self) -> list[Message]:
         return asyncio.run(self._jetstream(_messages, self.name))
@@ -101,10 +114,8 @@ async def _messages(js: Any, name: str) -> list[Message]:
 
 
 async def _delete(js: Any, name: str) -> None:
-    try:
+    with contextlib.suppress(NotFoundError):
         await js.delete_stream(name)
-    except NotFoundError:
-        pass
 
 
 @pytest.fixture
@@ -251,19 +262,77 @@ def test_statistics_relay_of_one_province_carries_no_pin_no_name_and_no_other_pr
         assert all(set(p) <= {"role", "sex"} for p in parties)
 
 
-def test_a_stream_of_one_profile_is_refused_to_a_relay_of_another(
+def test_a_stream_is_refused_to_a_relay_of_another_profile_or_provinces(
     ledger: Ledger, projections: Projections, stream: Stream
 ) -> None:
     record_births(ledger, projections, 2)
     asyncio.run(relay_all(projections, stream.options()))
     with pytest.raises(RelayError, match="carries the full profile, not statistics"):
         asyncio.run(relay_all(projections, stream.options(profile="statistics")))
+    with pytest.raises(RelayError, match="relays the provinces all, not 001"):
+        asyncio.run(relay_all(projections, stream.options(provinces=frozenset({"001"}))))
     assert stream.count() == 4
 
 
 async def relay_all(projections: Projections, options: Options) -> int:
     relay = Relay(projections.db, options, say=lambda line: None)
     return await relay.run(asyncio.Event(), until_caught_up=True)
+
+
+def test_a_restart_goes_on_with_the_copies_of_its_last_event_not_yet_in_the_stream(
+    ledger: Ledger, projections: Projections, stream: Stream
+) -> None:
+    record_births(ledger, projections, 3)
+    owed = expected_copies(projections)
+    (position, first), (_, second) = owed[2], owed[3]  # the second event's two copies
+    mark = Mark(position, first, sequence=3)
+    copies = copies_after(projections.db, stream.options(), mark)
+    assert [(c.position, c.province) for c in copies] == [(position, second), *owed[4:]]
+
+
+def test_a_publish_that_does_not_follow_the_stream_is_refused_then_the_relay_goes_on(
+    ledger: Ledger, projections: Projections, stream: Stream
+) -> None:
+    record_births(ledger, projections, 2)
+    options = stream.options()
+    copies = copies_after(projections.db, options, Mark())
+
+    async def publish_beyond_the_stream() -> None:
+        nc = await connect(NATS_URL)
+        try:
+            await ensure_stream(nc.jetstream(), options)
+            publisher = Publisher(nc, options)
+            await publisher.start()
+            await publisher.publish(copies[:2], Mark())
+            with pytest.raises(RelayError, match="wrong last sequence"):  # as if it had a 3rd
+                await publisher.publish(copies[2:], Mark(owed[2][0], owed[2][1], sequence=3))
+        finally:
+            await nc.close()
+
+    owed = expected_copies(projections)
+    asyncio.run(publish_beyond_the_stream())
+    assert stream.count() == 2
+    assert asyncio.run(relay_all(projections, options)) == 2
+    assert [(int(m.headers[POSITION]), m.headers[PROVINCE]) for m in stream.messages()] == owed
+
+
+def test_a_stream_another_publisher_wrote_to_is_refused(
+    ledger: Ledger, projections: Projections, stream: Stream
+) -> None:
+    record_births(ledger, projections, 1)
+
+    async def publish_foreign() -> None:
+        nc = await connect(NATS_URL)
+        try:
+            await ensure_stream(nc.jetstream(), stream.options())
+            await nc.jetstream().publish(f"{stream.prefix}.001.birth.registered.v1", b"{}")
+        finally:
+            await nc.close()
+
+    asyncio.run(publish_foreign())
+    with pytest.raises(RelayError, match="was not published by the relay"):
+        asyncio.run(relay_all(projections, stream.options()))
+    assert stream.count() == 1
 
 
 def lifeledger_relay(database_url: str, *args: str, **settings: str) -> Any:

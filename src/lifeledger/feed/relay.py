@@ -39,6 +39,7 @@ from lifeledger.projections import event_feed
 POSITION = "Lifeledger-Position"
 PROVINCE = "Lifeledger-Province"
 PROFILE = "Lifeledger-Profile"
+PROVINCES = "Lifeledger-Provinces"
 DUPLICATE_WINDOW_SECONDS = 600.0
 """JetStream drops a message whose `Nats-Msg-Id` it stored this recently: ten minutes covers
 a relay restarted by hand after a crash."""
@@ -69,6 +70,11 @@ class Options:
     source: str
     provinces: frozenset[str] = frozenset()
     batch_size: int = 1000
+
+    @property
+    def selection(self) -> str:
+        """The provinces relayed, as the `Lifeledger-Provinces` header names them."""
+        return ",".join(sorted(self.provinces)) or "all"
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,11 @@ def _bodies(
 class Publisher:
     """Publishes a batch of copies without waiting for each ack, then awaits them all.
 
+    Each message says which sequence the stream's last message must have
+    (`Nats-Expected-Last-Sequence`), and JetStream stores it only then: a message refused or
+    lost makes every later one refused too, so the stream's n-th message is always the n-th
+    copy of the relay's output, even with two relays of the same options writing at once.
+
     Its own reply futures rather than nats-py's `publish_async`: that leaves a future
     unresolved when JetStream answers with an error (nats-py 2.16), and a refused publish
     must be seen at once."""
@@ -187,6 +198,7 @@ class Publisher:
             POSITION: str(copy.position),
             PROVINCE: copy.province,
             PROFILE: self.options.profile,
+            PROVINCES: self.options.selection,
         }
         subject = copy.subject(self.options.prefix)
         await self.nc.publish(subject, copy.body, reply=f"{self.inbox}.{token}", headers=headers)
@@ -250,8 +262,9 @@ async def ensure_stream(js: JetStreamContext, options: Options) -> None:
 
 async def stream_mark(js: JetStreamContext, options: Options) -> Mark:
     """Where the stream stands, from its last message. A stream whose last message the relay
-    did not write, or wrote with another profile, is refused: a subject must never carry a
-    fuller profile than its subscribers were promised."""
+    did not write, or wrote with another profile or provinces, is refused: a subject must
+    never carry a fuller profile than its subscribers were promised, and the stream's n-th
+    message must be the n-th copy of one relay's output (see `Publisher`)."""
     state = (await js.stream_info(options.stream)).state
     if state.last_seq == 0:
         return Mark()
@@ -266,6 +279,11 @@ async def stream_mark(js: JetStreamContext, options: Options) -> Mark:
         raise RelayError(
             f"the stream {options.stream} carries the {headers.get(PROFILE)} profile, not "
             f"{options.profile}: each profile needs its own stream and subject prefix"
+        )
+    if headers.get(PROVINCES) != options.selection:
+        raise RelayError(
+            f"the stream {options.stream} relays the provinces {headers.get(PROVINCES)}, not "
+            f"{options.selection}: each choice of provinces needs its own stream"
         )
     return Mark(int(headers[POSITION]), headers[PROVINCE], state.last_seq)
 
