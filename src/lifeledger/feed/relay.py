@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import json
 import signal
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ def copies_after(db: ViewDatabase, options: Options, mark: Mark) -> list[Copy]:
     page = event_feed.page(db, after, limit, provinces=chosen)
     if not page.events:
         return []
-    bodies = _bodies(db, options, page.events, after, limit)
+    bodies = _bodies(db, options, page.events, after)
     return [
         Copy(event.position, province, event.event_id, event.type, bodies[event.position, province])
         for event in page.events
@@ -131,18 +132,17 @@ def _served(event: FeedEvent, provinces: frozenset[str]) -> list[str]:
 
 
 def _bodies(
-    db: ViewDatabase, options: Options, events: list[FeedEvent], after: int, limit: int
+    db: ViewDatabase, options: Options, events: list[FeedEvent], after: int
 ) -> dict[tuple[int, str], bytes]:
     """Each province's envelopes of `events`, made by `read()` for a reader of that province
-    alone. A province has at most `limit` events in the page's range, so one read each
-    covers them; what it reads beyond the page waits for the next batch."""
-    last = events[-1].position
+    alone. The page holds every event after `after` up to its last, so a province's events
+    in it are the first ones `read()` finds for that province: as many as it reads."""
+    counts = Counter(p for event in events for p in _served(event, options.provinces))
     bodies: dict[tuple[int, str], bytes] = {}
-    for province in sorted({p for event in events for p in _served(event, options.provinces)}):
+    for province, count in sorted(counts.items()):
         reader = Reader(scope=frozenset({province}), profile=options.profile, source=options.source)
-        for position, body in read(db, reader, after, limit).items:
-            if position <= last:
-                bodies[position, province] = body
+        for position, body in read(db, reader, after, count).items:
+            bodies[position, province] = body
     return bodies
 
 
