@@ -44,6 +44,7 @@ from lifeledger.feed.relay import (
     connect,
     copies_after,
     ensure_stream,
+    stream_mark,
 )
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, event_feed
@@ -333,6 +334,20 @@ def test_a_stream_another_publisher_wrote_to_is_refused(
     with pytest.raises(RelayError, match="was not published by the relay"):
         asyncio.run(relay_all(projections, stream.options()))
     assert stream.count() == 1
+
+
+def test_a_purged_stream_is_started_over_after_its_last_sequence(
+    ledger: Ledger, projections: Projections, stream: Stream
+) -> None:
+    record_births(ledger, projections, 2)
+    asyncio.run(relay_all(projections, stream.options()))
+
+    async def purge_then_mark(js: Any, name: str) -> Mark:
+        await js.purge_stream(name)
+        return await stream_mark(js, stream.options())
+
+    # Its copies go in again once JetStream's duplicate window has forgotten their ids.
+    assert asyncio.run(stream._jetstream(purge_then_mark, stream.name)) == Mark(sequence=4)
 
 
 def lifeledger_relay(database_url: str, *args: str, **settings: str) -> Any:

@@ -221,15 +221,28 @@ class Publisher:
             ack.set_result(int(answer["seq"]))
 
 
-async def connect(url: str) -> Client:
+async def connect(url: str, say: Callable[[str], None] = lambda line: None) -> Client:
     """A connection that reconnects on its own once made; `RelayError` if none can be made."""
 
     async def quiet(error: Exception) -> None:  # reconnection attempts: not worth a traceback
         pass
 
+    async def lost() -> None:
+        say(f"lost the connection to NATS at {url}; reconnecting")
+
+    async def back() -> None:
+        say("reconnected to NATS")
+
     try:
         return await asyncio.wait_for(
-            nats.connect(url, max_reconnect_attempts=-1, error_cb=quiet), CONNECT_SECONDS
+            nats.connect(
+                url,
+                max_reconnect_attempts=-1,
+                error_cb=quiet,
+                disconnected_cb=lost,
+                reconnected_cb=back,
+            ),
+            CONNECT_SECONDS,
         )
     except (TimeoutError, OSError, nats.errors.Error) as error:
         raise RelayError(f"cannot reach NATS at {url} ({type(error).__name__})") from None
@@ -266,8 +279,8 @@ async def stream_mark(js: JetStreamContext, options: Options) -> Mark:
     never carry a fuller profile than its subscribers were promised, and the stream's n-th
     message must be the n-th copy of one relay's output (see `Publisher`)."""
     state = (await js.stream_info(options.stream)).state
-    if state.last_seq == 0:
-        return Mark()
+    if state.messages == 0:  # new, or purged by an operator: the relay starts over
+        return Mark(sequence=state.last_seq)
     last = await js.get_msg(options.stream, state.last_seq)
     headers = last.headers or {}
     if POSITION not in headers or PROVINCE not in headers:
@@ -306,14 +319,11 @@ class Relay:
     async def run(self, stop: asyncio.Event, until_caught_up: bool = False) -> int:
         """Relay until `stop` is set (or, with `until_caught_up`, until the feed has nothing
         more); the number of copies published. Raises `RelayError` if it cannot start."""
-        nc = await connect(self.options.url)
+        nc = await connect(self.options.url, self.say)
         waiter = await self._blocking(FeedWaiter, self.db)
         try:
             js = nc.jetstream()
-            await ensure_stream(js, self.options)
-            publisher = Publisher(nc, self.options)
-            await publisher.start()
-            mark = await stream_mark(js, self.options)
+            publisher, mark = await self._start(nc, js)
             self.say(f"relaying to {self.options.stream} after ledger position {mark.position}")
             await self._follow(js, publisher, mark, waiter, stop, until_caught_up)
         finally:
@@ -321,6 +331,19 @@ class Relay:
             await nc.drain()
             self._thread.shutdown()
         return self.relayed
+
+    async def _start(self, nc: Client, js: JetStreamContext) -> tuple[Publisher, Mark]:
+        """The stream made sure of, the publisher ready, and where the stream stands."""
+        try:
+            await ensure_stream(js, self.options)
+            publisher = Publisher(nc, self.options)
+            await publisher.start()
+            return publisher, await stream_mark(js, self.options)
+        except (TimeoutError, nats.errors.Error) as error:
+            raise RelayError(
+                f"JetStream at {self.options.url} did not answer ({error or type(error).__name__}):"
+                " is the server started with JetStream (-js)?"
+            ) from None
 
     async def _follow(
         self,
