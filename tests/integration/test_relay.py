@@ -388,3 +388,9 @@ def test_relay_usage_errors_exit_2_before_connecting(
 def test_relay_without_an_event_feed_says_what_to_start(tmp_path: Path) -> None:
     done = lifeledger_relay(f"sqlite:///{tmp_path}/empty.db")
     assert done.returncode == 2 and "lifeledger projections run" in done.stderr
+
+
+def test_the_relay_benchmark_runs(database_url: str, stream: Stream) -> None:
+    from bench.subscribers_relay import relay_events_per_second
+
+    assert relay_events_per_second(database_url, 30) > 0
