@@ -32,6 +32,7 @@ from nats.js.api import Header, StorageType
 from nats.js.errors import NotFoundError
 
 from lifeledger.database import ViewDatabase
+from lifeledger.domain.provinces import PROVINCES as PROVINCE_NAMES
 from lifeledger.feed.envelopes import PREFIX, FeedEvent
 from lifeledger.feed.reader import Reader, read
 from lifeledger.feed.wakeup import FeedWaiter
@@ -128,7 +129,9 @@ def copies_after(db: ViewDatabase, options: Options, mark: Mark) -> list[Copy]:
 
 
 def _served(event: FeedEvent, provinces: frozenset[str]) -> list[str]:
-    return sorted(set(event.provinces) & provinces if provinces else event.provinces)
+    """The event's provinces the relay serves: known codes only, so a subject token is never
+    a stray office code's characters."""
+    return sorted(set(event.provinces) & (provinces or PROVINCE_NAMES.keys()))
 
 
 def _bodies(
