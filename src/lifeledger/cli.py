@@ -21,6 +21,7 @@ from lifeledger.cli_audit import keys_app, verify_command
 from lifeledger.cli_projections import app as projections_app
 from lifeledger.database import ViewDatabase
 from lifeledger.demo import load_demo
+from lifeledger.domain.provinces import PROVINCES
 from lifeledger.importers.register import ImportSummary, UnreadableExport, import_files
 from lifeledger.importers.validation import WorkerFailed
 from lifeledger.ledger import Ledger
@@ -248,6 +249,61 @@ def users_disable(name: Annotated[str, typer.Argument(help="User name")]) -> Non
     except UserError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
+
+
+@app.command()
+def relay(
+    profile: Annotated[
+        str, typer.Option(help=f"What the messages carry: {', '.join(PROFILES)}")
+    ] = DEFAULT_PROFILE,
+    province: Annotated[
+        list[str] | None, typer.Option(help="Relay only this province (repeatable; none: all)")
+    ] = None,
+) -> None:
+    """Publish the event feed to NATS JetStream, one subject per province and type, until
+    stopped (Ctrl-C or SIGTERM); resumes where the stream ends (docs/subscribers.md)."""
+    from lifeledger.feed.relay import Options, RelayError, relay_until_stopped
+
+    unknown = sorted(set(province or []) - PROVINCES.keys())
+    if profile not in PROFILES or unknown:
+        problem = f"--province: unknown {', '.join(unknown)}" if unknown else "--profile"
+        err.print(f"[red]{escape(problem)}; profiles: {', '.join(PROFILES)}[/red]")
+        raise typer.Exit(2)
+    settings = Settings()
+    options = Options(
+        url=settings.nats_url,
+        stream=settings.nats_stream,
+        prefix=settings.nats_subject_prefix,
+        profile=profile,
+        source=settings.event_source,
+        provinces=frozenset(province or []),
+        batch_size=settings.relay_batch_size,
+    )
+    db = _feed_database(settings)
+    try:
+        relayed = relay_until_stopped(db, options, lambda line: err.print(escape(line)))
+    except RelayError as error:
+        err.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.close()
+    err.print(f"stopped after publishing {relayed} messages")
+
+
+def _feed_database(settings: Settings) -> ViewDatabase:
+    """The read models' database, which must hold the event feed already (the API or
+    `projections run` writes it)."""
+    db = ViewDatabase(settings.database_url, pool_size=2)
+    try:
+        db.row("SELECT position FROM ll_event LIMIT 1")
+    except Exception as error:  # unreachable, or no feed there yet
+        db.close()
+        err.print(
+            f"[red]no event feed at {settings.database_url} ({escape(str(error))}); "
+            "start `lifeledger serve` or `lifeledger projections run` on it first[/red]"
+        )
+        raise typer.Exit(2) from None
+    return db
 
 
 def _progress_bar(stack: ExitStack, what: str) -> Callable[[int, int], None]:

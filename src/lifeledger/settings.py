@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     stream_send_timeout_seconds: float = Field(default=30.0, gt=0)
     """A client that takes nothing of its stream for this long is cut off (the connection is
     dropped); it resumes after the last event it received (`Last-Event-ID`)."""
+    # NATS JetStream relay (`lifeledger relay`)
+    nats_url: str = "nats://127.0.0.1:4222"
+    """The NATS server the relay publishes to (`nats://user:password@host:4222` with
+    credentials)."""
+    nats_stream: str = Field(default="LIFELEDGER", pattern=r"^[A-Za-z0-9_-]+$")
+    """The JetStream stream the relay writes (created if missing); one relay per stream."""
+    nats_subject_prefix: str = Field(
+        default="lifeledger", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    """The relay publishes on `<prefix>.<province>.<type>`; its stream takes `<prefix>.>`."""
+    relay_batch_size: PositiveInt = 1000
+    """Feed events the relay reads and publishes before awaiting their acks together."""
     metrics_dir: str | None = None
     """prometheus-client multiprocess directory (set by `serve --workers N` for N > 1)."""
     bench_routes: bool = False
