@@ -15,7 +15,7 @@ from typing import Any
 
 from lifeledger.database import DO_NOTHING, Queue, Tx, ViewDatabase
 from lifeledger.domain.entry import StagedEntry
-from lifeledger.domain.registration import Registration
+from lifeledger.domain.registration import Described, Registration, persons_of
 from lifeledger.feed import envelopes
 from lifeledger.feed.envelopes import Amended, Data, FeedEvent
 from lifeledger.jsoncodec import dumps, loads
@@ -25,7 +25,7 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS ll_event (
         position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL,
         time TEXT NOT NULL, subject TEXT NOT NULL, provinces TEXT NOT NULL,
-        data TEXT NOT NULL)""",
+        data TEXT NOT NULL, content_of TEXT)""",
     "CREATE INDEX IF NOT EXISTS ll_event_type ON ll_event (type, position)",
     """CREATE TABLE IF NOT EXISTS ll_event_province (
         province TEXT NOT NULL, position BIGINT NOT NULL, type TEXT NOT NULL,
@@ -34,7 +34,22 @@ DDL = (
 TABLES = ("ll_event", "ll_event_province")
 PROJECTION = "registry"
 """The projection that writes these tables (its tracking row bounds the feed)."""
-EVENT_COLUMNS = ("position", "event_id", "type", "time", "subject", "provinces", "data")
+EVENT_COLUMNS = (
+    "position",
+    "event_id",
+    "type",
+    "time",
+    "subject",
+    "provinces",
+    "data",
+    "content_of",
+)
+SELECTED = (
+    f"{', '.join('e.' + column for column in EVENT_COLUMNS)}, "
+    "COALESCE(a.original, a.content) AS content "
+    "FROM ll_event e LEFT JOIN ll_act a ON a.act_id = e.content_of"
+)
+"""A feed row, with the registered content of the act it names in `content_of`."""
 PROVINCE_COLUMNS = ("province", "position", "type")
 DECISIONS = (StagedEntry.Approved, StagedEntry.Rejected, StagedEntry.Conflicted)
 CHANNEL = "lifeledger_feed"
@@ -50,6 +65,7 @@ def announce(tx: Tx) -> None:
 
 
 def write(tx: Queue, event: FeedEvent) -> None:
+    """An event whose `data` is stored whole (a change of an act, an entry)."""
     row = (
         event.position,
         event.event_id,
@@ -58,18 +74,54 @@ def write(tx: Queue, event: FeedEvent) -> None:
         dumps(list(event.subject)),
         dumps(list(event.provinces)),
         dumps(event.data),
+        None,
     )
+    _insert(tx, row, event.type, event.provinces)
+
+
+def _insert(tx: Queue, row: tuple[Any, ...], type_: str, provinces: tuple[str, ...]) -> None:
     tx.defer_insert("ll_event", EVENT_COLUMNS, row, DO_NOTHING)
-    for province in event.provinces:
-        where = (province, event.position, event.type)
+    for province in provinces:
+        where = (province, row[0], type_)
         tx.defer_insert("ll_event_province", PROVINCE_COLUMNS, where, DO_NOTHING)
 
 
-def write_new(tx: Queue, envelope: Envelope) -> None:
-    """A new act or a newly staged entry: needs nothing from the database."""
+def write_registered(tx: Queue, envelope: Envelope, described: Described) -> None:
+    """A new act (`described`: the persons its content describes, `persons_of`), as
+    `envelopes.registered` makes it, but for its `content`: the act's row in `ll_act` keeps
+    it as registered (`original` once corrected), and `page` reads it from there."""
+    event: Registration.Registered = envelope.event
+    people = envelopes.with_sexes(event.parties, described)
+    pins = envelopes.subject_of(people)
+    provinces = envelopes.provinces_of(event.reference, pins)
+    type_ = envelopes.PREFIX + envelopes.ACT_TYPES[event.kind]
+    rest = {
+        "kind": event.kind,
+        "occurred_on": event.occurred_on,
+        "parties": people,
+        "reference": event.reference,
+    }
+    row = (
+        envelope.position,
+        envelopes.event_id(envelope),
+        type_,
+        event.timestamp.isoformat(),
+        dumps(list(pins)),
+        dumps(list(provinces)),
+        dumps(rest),
+        envelope.originator,
+    )
+    _insert(tx, row, type_, provinces)
+
+
+def write_new(tx: Queue, envelope: Envelope, described: Described | None = None) -> None:
+    """A new act (`described`: as `write_registered`; None: found here) or a newly staged
+    entry: needs nothing from the database."""
     event = envelope.event
     if isinstance(event, Registration.Registered):
-        write(tx, envelopes.registered(envelope))
+        if described is None:
+            described = persons_of(event.kind, event.content)
+        write_registered(tx, envelope, described)
     elif isinstance(event, StagedEntry.Staged):
         write(tx, envelopes.entry(envelope, event.content))
 
@@ -137,32 +189,34 @@ def page(
     event up to its last and skips none. A page shorter than `limit` ends at the tracked
     position: the next starts after it."""
     position = tracked_position(db)
-    params: list[Any] = [after, position]
-    where = "position > %s AND position <= %s"
-    if types:
-        where += f" AND type IN ({', '.join(['%s'] * len(types))})"
-        params.extend(types)
     if provinces:
         chosen = ", ".join(["%s"] * len(provinces))
         query = (
-            f"SELECT {', '.join(EVENT_COLUMNS)} FROM ll_event WHERE position IN ("
+            f"SELECT {SELECTED} WHERE e.position IN ("
             f"SELECT DISTINCT position FROM ll_event_province WHERE province IN ({chosen}) "
-            f"AND {where} ORDER BY position LIMIT %s) ORDER BY position"
+            f"AND {_within('', types)} ORDER BY position LIMIT %s) ORDER BY e.position"
         )
-        params = [*provinces, *params, limit]
     else:
-        query = (
-            f"SELECT {', '.join(EVENT_COLUMNS)} FROM ll_event WHERE {where} "
-            "ORDER BY position LIMIT %s"
-        )
-        params.append(limit)
+        query = f"SELECT {SELECTED} WHERE {_within('e.', types)} ORDER BY e.position LIMIT %s"
+    params = [*provinces, after, position, *types, limit]
     events = [_from_row(row) for row in db.rows(query, params)]
     full = len(events) == limit
     next_after = events[-1].position if full else max(after, position)
     return Page(events, next_after, position)
 
 
+def _within(table: str, types: Sequence[str]) -> str:
+    """The condition on `table`'s (`e.` or none) position and type: after, at or before, of."""
+    where = f"{table}position > %s AND {table}position <= %s"
+    if types:
+        where += f" AND {table}type IN ({', '.join(['%s'] * len(types))})"
+    return where
+
+
 def _from_row(row: dict[str, Any]) -> FeedEvent:
+    data = loads(row["data"])
+    if row["content_of"] is not None:  # a registered act: `data` as `envelopes.registered`
+        data = {"act": row["content_of"], "content": loads(row["content"]), **data}
     return FeedEvent(
         position=int(row["position"]),
         event_id=row["event_id"],
@@ -170,5 +224,5 @@ def _from_row(row: dict[str, Any]) -> FeedEvent:
         time=row["time"],
         subject=tuple(loads(row["subject"])),
         provinces=tuple(loads(row["provinces"])),
-        data=loads(row["data"]),
+        data=data,
     )
