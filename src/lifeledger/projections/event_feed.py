@@ -24,7 +24,7 @@ from lifeledger.projections.runner import Envelope
 DDL = (
     """CREATE TABLE IF NOT EXISTS ll_event (
         position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL,
-        time TEXT NOT NULL, subject TEXT NOT NULL, provinces TEXT NOT NULL,
+        time TEXT NOT NULL, provinces TEXT NOT NULL,
         data TEXT NOT NULL, content_of TEXT)""",
     "CREATE INDEX IF NOT EXISTS ll_event_type ON ll_event (type, position)",
     """CREATE TABLE IF NOT EXISTS ll_event_province (
@@ -39,7 +39,6 @@ EVENT_COLUMNS = (
     "event_id",
     "type",
     "time",
-    "subject",
     "provinces",
     "data",
     "content_of",
@@ -71,7 +70,6 @@ def write(tx: Queue, event: FeedEvent) -> None:
         event.event_id,
         event.type,
         event.time,
-        dumps(list(event.subject)),
         dumps(list(event.provinces)),
         dumps(event.data),
         None,
@@ -92,8 +90,7 @@ def write_registered(tx: Queue, envelope: Envelope, described: Described) -> Non
     it as registered (`original` once corrected), and `page` reads it from there."""
     event: Registration.Registered = envelope.event
     people = envelopes.with_sexes(event.parties, described)
-    pins = envelopes.subject_of(people)
-    provinces = envelopes.provinces_of(event.reference, pins)
+    provinces = envelopes.provinces_of(event.reference, envelopes.subject_of(people))
     type_ = envelopes.PREFIX + envelopes.ACT_TYPES[event.kind]
     rest = {
         "kind": event.kind,
@@ -106,7 +103,6 @@ def write_registered(tx: Queue, envelope: Envelope, described: Described) -> Non
         envelopes.event_id(envelope),
         type_,
         event.timestamp.isoformat(),
-        dumps(list(pins)),
         dumps(list(provinces)),
         dumps(rest),
         envelope.originator,
@@ -222,7 +218,7 @@ def _from_row(row: dict[str, Any]) -> FeedEvent:
         event_id=row["event_id"],
         type=row["type"],
         time=row["time"],
-        subject=tuple(loads(row["subject"])),
+        subject=envelopes.subject_of(data["parties"]),
         provinces=tuple(loads(row["provinces"])),
         data=data,
     )
