@@ -97,8 +97,10 @@ def subject_of(people: list[dict[str, str]]) -> tuple[str, ...]:
 
 def provinces_of(reference: Data, pins: tuple[str, ...]) -> tuple[str, ...]:
     """The registering office's province and the persons': who may receive the event."""
-    office = office_province(str(reference.get("authority", "")))
-    return tuple(sorted({office, *(pin[:3] for pin in pins)} - {""}))
+    found = {pin[:3] for pin in pins}
+    found.add(office_province(str(reference.get("authority", ""))))
+    found.discard("")
+    return tuple(sorted(found))
 
 
 def _feed_event(

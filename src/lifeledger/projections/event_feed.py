@@ -24,7 +24,7 @@ from lifeledger.projections.runner import Envelope
 DDL = (
     """CREATE TABLE IF NOT EXISTS ll_event (
         position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL,
-        time TEXT NOT NULL, provinces TEXT NOT NULL,
+        time TEXT, provinces TEXT NOT NULL,
         data TEXT NOT NULL, content_of TEXT)""",
     "CREATE INDEX IF NOT EXISTS ll_event_type ON ll_event (type, position)",
     """CREATE TABLE IF NOT EXISTS ll_event_province (
@@ -45,10 +45,10 @@ EVENT_COLUMNS = (
 )
 SELECTED = (
     f"{', '.join('e.' + column for column in EVENT_COLUMNS)}, "
-    "COALESCE(a.original, a.content) AS content "
+    "COALESCE(a.original, a.content) AS content, a.recorded_at "
     "FROM ll_event e LEFT JOIN ll_act a ON a.act_id = e.content_of"
 )
-"""A feed row, with the registered content of the act it names in `content_of`."""
+"""A feed row, with the registered content and the time of the act it names in `content_of`."""
 PROVINCE_COLUMNS = ("province", "position", "type")
 DECISIONS = (StagedEntry.Approved, StagedEntry.Rejected, StagedEntry.Conflicted)
 CHANNEL = "lifeledger_feed"
@@ -87,7 +87,8 @@ def _insert(tx: Queue, row: tuple[Any, ...], type_: str, provinces: tuple[str, .
 def write_registered(tx: Queue, envelope: Envelope, described: Described) -> None:
     """A new act (`described`: the persons its content describes, `persons_of`), as
     `envelopes.registered` makes it, but for its `content`: the act's row in `ll_act` keeps
-    it as registered (`original` once corrected), and `page` reads it from there."""
+    it as registered (`original` once corrected) and its time (`recorded_at`, the event's
+    timestamp), and `page` reads them from there."""
     event: Registration.Registered = envelope.event
     people = envelopes.with_sexes(event.parties, described)
     provinces = envelopes.provinces_of(event.reference, envelopes.subject_of(people))
@@ -102,7 +103,7 @@ def write_registered(tx: Queue, envelope: Envelope, described: Described) -> Non
         envelope.position,
         envelopes.event_id(envelope),
         type_,
-        event.timestamp.isoformat(),
+        None,
         dumps(list(provinces)),
         dumps(rest),
         envelope.originator,
@@ -127,6 +128,8 @@ def staged_contents(tx: Tx, batch: Sequence[Envelope]) -> dict[str, Data]:
     events or else `ll_entry` (written by an earlier batch: an entry is staged before it is
     decided)."""
     wanted = {e.originator for e in batch if isinstance(e.event, DECISIONS)}
+    if not wanted:
+        return {}
     found: dict[str, Data] = {
         e.originator: e.event.content
         for e in batch
@@ -213,11 +216,14 @@ def _from_row(row: dict[str, Any]) -> FeedEvent:
     data = loads(row["data"])
     if row["content_of"] is not None:  # a registered act: `data` as `envelopes.registered`
         data = {"act": row["content_of"], "content": loads(row["content"]), **data}
+        time = row["recorded_at"]
+    else:
+        time = row["time"]
     return FeedEvent(
         position=int(row["position"]),
         event_id=row["event_id"],
         type=row["type"],
-        time=row["time"],
+        time=time,
         subject=envelopes.subject_of(data["parties"]),
         provinces=tuple(loads(row["provinces"])),
         data=data,
