@@ -5,6 +5,15 @@ and `ll_event_province` (the provinces each concerns, so a subscriber's province
 
 A row is written in the same transaction as the registry's tracking position, so every row
 at or before that position is final: the feed never serves beyond it (see docs/events.md).
+
+A registered act's row keeps neither its content nor its time: the act's own row in
+`ll_act`, written in the same batch, has both (`content` as registered, kept in `original`
+once a correction changes `content`; `recorded_at`, the event's timestamp), and `page` joins
+them back by the act's id (`content_of`). The content was most of a feed row's bytes and of
+its JSON encoding, written twice in every catch-up: storing it once brought the catch-up back
+near its speed before the feed (docs/benchmarks.md) for one primary-key join when read. A
+registered act's `subject` is its parties' PINs, as for every other event, so no row keeps
+it. The changes of an act and the entries' events keep their whole `data`: they are few.
 """
 
 from __future__ import annotations
