@@ -222,12 +222,13 @@ def _within(table: str, types: Sequence[str]) -> str:
 
 
 def _from_row(row: dict[str, Any]) -> FeedEvent:
-    data = loads(row["data"])
+    text, time = row["data"], row["time"]
     if row["content_of"] is not None:  # a registered act: `data` as `envelopes.registered`
-        data = {"act": row["content_of"], "content": loads(row["content"]), **data}
+        # Its keys sorted as `dumps` sorts them: `act` and `content` come before the rest's.
+        head = f'{{"act":{dumps(row["content_of"])},"content":{row["content"]}'
+        text = head + ("}" if text == "{}" else "," + text[1:])
         time = row["recorded_at"]
-    else:
-        time = row["time"]
+    data = loads(text)
     return FeedEvent(
         position=int(row["position"]),
         event_id=row["event_id"],
