@@ -9,9 +9,10 @@ at or before that position is final: the feed never serves beyond it (see docs/e
 A registered act's row keeps neither its content nor its time: the act's own row in
 `ll_act`, written in the same batch, has both (`content` as registered, kept in `original`
 once a correction changes `content`; `recorded_at`, the event's timestamp), and `page` joins
-them back by the act's id (`content_of`). The content was most of a feed row's bytes and of
-its JSON encoding, written twice in every catch-up: storing it once brought the catch-up back
-near its speed before the feed (docs/benchmarks.md) for one primary-key join when read. A
+them back by the act's id (`content_of`), splicing the content's JSON into the row's. The
+content was two thirds of a feed row's bytes, encoded and written twice in every catch-up:
+storing it once took about 30 % off the feed's CPU in a catch-up, for one primary-key join
+and 10 – 18 % more time when read (docs/benchmarks.md: the rows themselves still cost). A
 registered act's `subject` is its parties' PINs, as for every other event, so no row keeps
 it. The changes of an act and the entries' events keep their whole `data`: they are few.
 """
