@@ -17,13 +17,11 @@ from typing import TYPE_CHECKING, Any
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
-from lifeledger.domain.act_layout import PERSON_NODES
-from lifeledger.domain.acts import get_path
 from lifeledger.domain.digest import LedgerDigest
 from lifeledger.domain.entry import StagedEntry
 from lifeledger.domain.jurisdiction import office_province
 from lifeledger.domain.provinces import PROVINCES
-from lifeledger.domain.registration import Registration, parties_of
+from lifeledger.domain.registration import Described, Registration, parties_of, persons_of
 from lifeledger.domain.vocabulary import ActKind, EntryStatus
 
 if TYPE_CHECKING:  # the runner's package imports this module (the registry writes the feed)
@@ -86,27 +84,40 @@ def event_id(envelope: Envelope) -> str:
 
 def parties(kind: str, listed: list[dict[str, str]], content: Data) -> list[dict[str, str]]:
     """The act's parties (pin, role), each with the sex its content gives, if any."""
-    sexes = {}
-    for path, _ in PERSON_NODES.get(kind, ()):
-        node = get_path(content, path)
-        if isinstance(node, dict) and node.get("pin") and node.get("sex"):
-            sexes[str(node["pin"])] = str(node["sex"])
+    return with_sexes(listed, persons_of(kind, content))
+
+
+def with_sexes(listed: list[dict[str, str]], described: Described) -> list[dict[str, str]]:
+    """`parties`, from the persons the content describes (`registration.persons_of`, which
+    the registry projection has found already for a new act)."""
+    sexes = {pin: str(node["sex"]) for pin, _, node in described if node.get("sex")}
     return [{**p, "sex": sexes[p["pin"]]} if p["pin"] in sexes else dict(p) for p in listed]
+
+
+def subject_of(people: list[dict[str, str]]) -> tuple[str, ...]:
+    """The PINs of an event's parties, each once, in their order: its `subject`."""
+    return tuple(dict.fromkeys(p["pin"] for p in people))
+
+
+def provinces_of(reference: Data, pins: tuple[str, ...]) -> tuple[str, ...]:
+    """The registering office's province and the persons': who may receive the event."""
+    found = {pin[:3] for pin in pins}
+    found.add(office_province(str(reference.get("authority", ""))))
+    found.discard("")
+    return tuple(sorted(found))
 
 
 def _feed_event(
     envelope: Envelope, type_: str, reference: Data, people: list[dict[str, str]], data: Data
 ) -> FeedEvent:
-    pins = tuple(dict.fromkeys(p["pin"] for p in people))
-    office = office_province(str(reference.get("authority", "")))
-    provinces = tuple(sorted({office, *(pin[:3] for pin in pins)} - {""}))
+    pins = subject_of(people)
     return FeedEvent(
         position=envelope.position,
         event_id=event_id(envelope),
         type=PREFIX + type_,
         time=envelope.event.timestamp.isoformat(),
         subject=pins,
-        provinces=provinces,
+        provinces=provinces_of(reference, pins),
         data={**data, "parties": people},
     )
 

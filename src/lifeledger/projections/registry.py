@@ -78,11 +78,14 @@ class RegistryProjection(Projection):
                 described = persons_of(event.kind, event.content)
                 prepared.facts[envelope.position] = identity.facts_of_event(envelope, described)
                 act_rows.write_registered(writes, envelope, identity.roles(event))
+                event_feed.write_new(writes, envelope, described)
             elif isinstance(event, staged_entries.ENTRY_EVENTS):
                 staged_entries.write_entry(writes, envelope)
-            elif not isinstance(event, LedgerDigest.Published):  # a digest: the feed's row only
+                event_feed.write_new(writes, envelope)
+            elif isinstance(event, LedgerDigest.Published):  # a digest: the feed's row only
+                event_feed.write_new(writes, envelope)
+            else:
                 continue
-            event_feed.write_new(writes, envelope)
             prepared.writes[envelope.position] = writes
         return prepared
 
