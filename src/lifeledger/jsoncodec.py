@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -72,6 +73,25 @@ def dumps_unsorted(value: Any) -> str:
     """Compact JSON text, keys in their order, UTF-8 kept, by the standard library: the API's
     own tables keep answers and import reports so."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_envelope(value: Any) -> bytes:
+    """Compact JSON bytes of a CloudEvents envelope (`feed.envelopes.to_json`): keys in their
+    order, UTF-8 kept, times in RFC 3339 with `Z` as the CloudEvents JSON format writes them;
+    by orjson (the SDK's own writer, the standard library's encoder, took a third of a feed
+    page's time); the standard library's for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_UTC_Z)
+    except orjson.JSONEncodeError:
+        return json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), default=_rfc3339
+        ).encode()
+
+
+def _rfc3339(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 _COMPACT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS

@@ -236,8 +236,8 @@ def test_a_consumer_that_stops_reading_is_cut_off_without_slowing_another(
     resumed.stop()
 
 
-LARGE = 40
-"""Events of about 150 kB (6 MB in all): more than a stalled connection's buffers hold
+LARGE = 80
+"""Events of about 150 kB (12 MB in all): more than a stalled connection's buffers hold
 (the kernel's send buffer grows to 4 MB)."""
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from lifeledger.domain.digest import LedgerDigest
@@ -23,6 +22,7 @@ from lifeledger.domain.jurisdiction import office_province
 from lifeledger.domain.provinces import PROVINCES
 from lifeledger.domain.registration import Described, Registration, parties_of, persons_of
 from lifeledger.domain.vocabulary import ActKind, EntryStatus
+from lifeledger.jsoncodec import dumps_envelope
 
 if TYPE_CHECKING:  # the runner's package imports this module (the registry writes the feed)
     from lifeledger.projections.runner import Envelope
@@ -234,5 +234,6 @@ def cloud_event(
 
 
 def to_json(envelope: CloudEvent) -> bytes:
-    """The envelope in the CloudEvents JSON format."""
-    return JSONFormat().write(envelope)
+    """The envelope in the CloudEvents JSON format (structured mode: the attributes, then
+    `data`, a JSON value since `datacontenttype` is `application/json`), compact."""
+    return dumps_envelope({**envelope.get_attributes(), "data": envelope.get_data()})
