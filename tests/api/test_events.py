@@ -25,7 +25,10 @@ from tests.builders import (
 
 from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.jurisdiction import pins_in
+from lifeledger.feed import reader as feed_reader
 from lifeledger.feed.envelopes import EVENT_TYPES, PREFIX
+from lifeledger.feed.reader import Reader
+from lifeledger.projections import event_feed
 
 HANOI = "001-PH-HOANKIEM"
 NAMES = ("Nguyễn", "Trần", "Bích", "Bình", "Đông Hòa", "Trạm y tế")
@@ -241,3 +244,43 @@ def test_pages_read_while_writes_commit_miss_nothing(api: Api) -> None:
             time.sleep(0.01)
     writer.join()
     assert len(seen) == written and seen == sorted(set(seen))
+
+
+@pytest.mark.parametrize(
+    "scope, provinces, types, profile",
+    [
+        ((), (), (), "full"),
+        (("034",), (), (), "full"),
+        (("034", "001"), ("001",), (), "identity"),
+        ((), (), (PREFIX + "birth.registered.v1", PREFIX + "act.corrected.v1"), "statistics"),
+        (("001",), (), (PREFIX + "entry.approved.v1",), "full"),
+    ],
+)
+def test_the_live_streams_shared_page_picks_what_the_database_picks(
+    api: Api,
+    ledger_acts: dict[str, str],
+    scope: tuple[str, ...],
+    provinces: tuple[str, ...],
+    types: tuple[str, ...],
+    profile: str,
+) -> None:
+    """The live stream reads one unfiltered page for every stream at a position and each
+    picks its own events in it (`reader.select`): exactly what the pull feed's query picks,
+    at any page size."""
+    api.settle()
+    db = api.context.projections.db
+    reader = Reader(frozenset(scope), profile, "urn:x", provinces, types)
+    for limit in (1, 3, 1000):
+        after = 0
+        while True:
+            picked = feed_reader.select(event_feed.page(db, after, limit), reader)
+            queried = feed_reader.read(db, reader, after, limit)
+            # The query skips to its limit of the reader's events, the page to its limit of
+            # all: the same events up to the shorter one's end.
+            end = min(picked.next_after, queried.next_after)
+            assert [i for i in picked.items if i[0] <= end] == [
+                i for i in queried.items if i[0] <= end
+            ]
+            if end >= queried.position:
+                break
+            after = end

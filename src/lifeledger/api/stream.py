@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import anyio.to_thread
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -113,24 +114,46 @@ ReadKey = tuple[frozenset[str], str, str, tuple[str, ...], tuple[str, ...], int,
 
 
 class SharedReads:
-    """Streams of the same reader at the same position (woken together by the hub) share one
-    `read()`: a hundred national subscribers cost one read per wake-up, not a hundred."""
+    """The streams woken together by the hub share their reads. Caught up, they all stand at
+    the position the hub last saw, so one unfiltered page of the new events is read once and
+    each reader picks its own in it (`reader.select`): a hundred subscribers of fifty
+    provinces cost one query per wake-up, not a hundred. A stream catching up reads its own
+    pages, filtered by the database (`reader.read`). Streams of the same reader at the same
+    position share the envelopes too."""
 
     def __init__(self) -> None:
+        self._pages: dict[tuple[int, int], asyncio.Future[event_feed.Page]] = {}
         self._reading: dict[ReadKey, asyncio.Future[Envelopes]] = {}
 
-    async def read(self, db: ViewDatabase, reader: Reader, after: int, limit: int) -> Envelopes:
+    async def read(
+        self, db: ViewDatabase, reader: Reader, after: int, limit: int, live: bool = False
+    ) -> Envelopes:
         key = (reader.scope, reader.profile, reader.source, tuple(reader.provinces),
                tuple(reader.types), after, limit)  # fmt: skip
-        reading = self._reading.get(key)
-        if reading is None:
-            reading = asyncio.ensure_future(
-                anyio.to_thread.run_sync(feed_reader.read, db, reader, after, limit)
+        if key not in self._reading:
+            work = (
+                self._select(db, reader, after, limit)
+                if live
+                else anyio.to_thread.run_sync(feed_reader.read, db, reader, after, limit)
             )
-            self._reading[key] = reading
-            reading.add_done_callback(lambda _: self._reading.pop(key, None))
+            self._share(self._reading, key, work)
         # One stream's end must not cancel the read the others wait for.
-        return await asyncio.shield(reading)
+        return await asyncio.shield(self._reading[key])
+
+    async def _select(self, db: ViewDatabase, reader: Reader, after: int, limit: int) -> Envelopes:
+        if (after, limit) not in self._pages:
+            work = anyio.to_thread.run_sync(event_feed.page, db, after, limit)
+            self._share(self._pages, (after, limit), work)
+        page = await asyncio.shield(self._pages[(after, limit)])
+        return await anyio.to_thread.run_sync(feed_reader.select, page, reader)
+
+    @staticmethod
+    def _share(
+        reading: dict[Any, asyncio.Future[Any]], key: Any, work: Coroutine[Any, Any, Any]
+    ) -> None:
+        future = asyncio.ensure_future(work)
+        reading[key] = future
+        future.add_done_callback(lambda _: reading.pop(key, None))
 
 
 def message(position: int, envelope: bytes) -> bytes:
@@ -145,13 +168,16 @@ async def messages(
 ) -> AsyncIterator[bytes]:
     """The stream's body: every event after `after` that `reader` may receive, page by page,
     then each new one as the hub says the feed moved. Each page is one chunk."""
-    cursor = after
+    cursor, live = after, False
     while not hub.closed:
-        page = await hub.reads.read(db, reader, cursor, page_events)
+        page = await hub.reads.read(db, reader, cursor, page_events, live)
         if page.items:
             yield b"".join(message(position, envelope) for position, envelope in page.items)
         cursor = page.next_after
-        if len(page.items) < page_events:  # caught up with the feed's read model
+        # Caught up with the feed's read model (the page ended at its position): wait, then
+        # read what came with the others woken at the same position.
+        live = cursor >= page.position
+        if live:
             await hub.wait_beyond(page.position)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lifeledger.database import ViewDatabase
-from lifeledger.feed.envelopes import cloud_event, to_json
+from lifeledger.feed.envelopes import FeedEvent, cloud_event, to_json
 from lifeledger.feed.profiles import visible
 from lifeledger.projections import event_feed
 
@@ -46,10 +46,28 @@ class Envelopes:
 
 def read(db: ViewDatabase, reader: Reader, after: int, limit: int) -> Envelopes:
     """Up to `limit` envelopes after `after` that `reader` may receive, gap-free (see
-    `event_feed.page`)."""
+    `event_feed.page`): the database picks the reader's events."""
     page = event_feed.page(db, after, limit, reader.types, reader.province_filter)
+    return Envelopes(_envelopes(page.events, reader), page.next_after, page.position)
+
+
+def select(page: event_feed.Page, reader: Reader) -> Envelopes:
+    """The envelopes `reader` may receive among an unfiltered `page` (one read shared by many
+    readers at the same position: the live stream), as `read` would pick them: its types, and
+    events concerning one of its provinces (all of its scope when it named none)."""
+    types, provinces = set(reader.types), set(reader.province_filter)
+    chosen = [
+        event
+        for event in page.events
+        if (not types or event.type in types)
+        and (not provinces or not provinces.isdisjoint(event.provinces))
+    ]
+    return Envelopes(_envelopes(chosen, reader), page.next_after, page.position)
+
+
+def _envelopes(events: list[FeedEvent], reader: Reader) -> list[tuple[int, bytes]]:
     items = []
-    for event in page.events:
+    for event in events:
         data, subject = visible(event, reader.profile, reader.scope)
         items.append((event.position, to_json(cloud_event(event, reader.source, data, subject))))
-    return Envelopes(items, page.next_after, page.position)
+    return items
