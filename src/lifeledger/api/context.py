@@ -10,10 +10,11 @@ from lifeledger.api.metrics import Metrics
 from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.stream import FeedHub
-from lifeledger.audit.log import LogFollower, MerkleLog
+from lifeledger.audit.log import MerkleLog
 from lifeledger.audit.publish import DigestPublisher
 from lifeledger.auth import UserStore
 from lifeledger.feed.webhooks import Deliverer
+from lifeledger.following import Follower
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
 from lifeledger.settings import Settings
@@ -38,7 +39,7 @@ class ApiContext:
         self.idempotency = IdempotencyStore(db, settings.idempotency_claim_seconds)
         self.imports = ImportLog(db)
         self.access = AccessLog(db, settings.access_log_flush_seconds)
-        self.merkle_follower: LogFollower | None = None
+        self.merkle_follower: Follower | None = None
         self.hub = FeedHub(db)  # wakes the live streams (GET /v1/events/stream)
         metrics.watch_lag(self.positions)
         self.webhooks = Deliverer(settings, db) if settings.webhooks_in_serve else None

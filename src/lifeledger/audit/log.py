@@ -22,8 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-
 from lifeledger.audit.leaves import id_bytes, leaf_hashes
 from lifeledger.audit.merkle import (
     Frontier,
@@ -34,6 +32,7 @@ from lifeledger.audit.merkle import (
     recorded,
 )
 from lifeledger.database import Tx, ViewDatabase
+from lifeledger.following import Follower
 from lifeledger.ledger import Ledger
 from lifeledger.stored_events import read_events
 
@@ -257,72 +256,15 @@ class MerkleLog:
 
     def follow(
         self, poll_seconds: float = 0.2, when_idle: Callable[[], None] | None = None
-    ) -> LogFollower:
+    ) -> Follower:
         """Keep the log at the ledger's position in a background thread (supervised);
         `when_idle` runs whenever the log has caught up (e.g. publishing a digest)."""
-        return LogFollower(self, poll_seconds, when_idle).start()
 
+        def step() -> bool:
+            if self.run_batch():
+                return True
+            if when_idle is not None:
+                when_idle()
+            return False
 
-class LogFollower:
-    """Appends to the log in a background thread: woken by the event store's NOTIFY on
-    PostgreSQL (and a timeout, so a lost notification never stalls it), polling on SQLite;
-    restarts after a failure with a growing pause, until stopped."""
-
-    def __init__(
-        self,
-        log: MerkleLog,
-        poll_seconds: float = 0.2,
-        when_idle: Callable[[], None] | None = None,
-    ) -> None:
-        self.log = log
-        self.poll_seconds = poll_seconds
-        self.when_idle = when_idle
-        self.stopping = threading.Event()
-        self.failures = 0
-        self.thread = threading.Thread(target=self._supervise, name="merkle-log", daemon=True)
-
-    def start(self) -> LogFollower:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)
-
-    def _supervise(self) -> None:
-        backoff = self.poll_seconds
-        while not self.stopping.is_set():
-            try:
-                self._follow()
-            except Exception:
-                self.failures += 1
-                log.exception("the Merkle log's follower failed; restarting in %.1fs", backoff)
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-
-    def _follow(self) -> None:
-        listener = self._listen()
-        try:
-            while not self.stopping.is_set():
-                if not self.log.run_batch():
-                    if self.when_idle is not None:
-                        self.when_idle()
-                    self._wait(listener)
-        finally:
-            if listener is not None:
-                listener.close()
-
-    def _listen(self) -> psycopg.Connection[Any] | None:
-        channel = getattr(self.log.ledger.recorder, "channel_name", None)
-        if not self.log.db.postgres or channel is None:
-            return None
-        conn = psycopg.connect(self.log.db.url.conninfo(), autocommit=True)
-        conn.execute(f'LISTEN "{channel}"')
-        return conn
-
-    def _wait(self, listener: psycopg.Connection[Any] | None) -> None:
-        if listener is None:
-            self.stopping.wait(self.poll_seconds)
-            return
-        for _ in listener.notifies(timeout=self.poll_seconds * 5, stop_after=1):
-            break
+        return Follower("merkle-log", step, self.db, self.ledger.recorder, poll_seconds).start()

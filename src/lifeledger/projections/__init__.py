@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lifeledger.database import ViewDatabase
+from lifeledger.following import Follower
 from lifeledger.projections.queries import Queries
 from lifeledger.projections.registry import RegistryProjection
-from lifeledger.projections.runner import Follower, Runner
+from lifeledger.projections.runner import Runner
 from lifeledger.projections.statistics import StatisticsProjection
 
 if TYPE_CHECKING:
@@ -36,7 +37,13 @@ class Projections(Queries):
 
     def follow(self, poll_seconds: float = 0.2) -> Follower:
         """Keep the read models up to date in a background thread (supervised)."""
-        self.follower = Follower(self.runner, poll_seconds).start()
+        runner = self.runner
+
+        def step() -> bool:
+            return bool(runner.run_batch() or runner.idle_work())
+
+        self.follower = Follower("projections", step, self.db, self.ledger.recorder, poll_seconds)
+        self.follower.start()
         return self.follower
 
     def close(self) -> None:

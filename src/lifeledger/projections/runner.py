@@ -19,8 +19,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
 from lifeledger.collector import rare_collections
 from lifeledger.database import BYTEWISE_TEXT, Tx, ViewDatabase
 from lifeledger.ledger import Ledger
@@ -319,61 +317,3 @@ class Runner:
             with self.applied:
                 self.applied.wait(min(remaining, 0.05))
         return True
-
-
-class Follower:
-    """Runs a runner in a background thread: wake on NOTIFY (PostgreSQL) or poll, and restart
-    after a failure (a supervisor), until stopped."""
-
-    def __init__(self, runner: Runner, poll_seconds: float = 0.2) -> None:
-        self.runner = runner
-        self.poll_seconds = poll_seconds
-        self.stopping = threading.Event()
-        self.failures = 0
-        self.thread = threading.Thread(target=self._supervise, name="projections", daemon=True)
-
-    def start(self) -> Follower:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)
-
-    def _supervise(self) -> None:
-        backoff = self.poll_seconds
-        while not self.stopping.is_set():
-            try:
-                self._follow()
-            except Exception:
-                self.failures += 1
-                log.exception("projection runner failed; restarting in %.1fs", backoff)
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-
-    def _follow(self) -> None:
-        listener = self._listen()
-        try:
-            while not self.stopping.is_set():
-                if self.runner.run_batch() or self.runner.idle_work():
-                    continue
-                self._wait_for_news(listener)
-        finally:
-            if listener is not None:
-                listener.close()
-
-    def _listen(self) -> psycopg.Connection[Any] | None:
-        recorder = self.runner.ledger.recorder
-        channel = getattr(recorder, "channel_name", None)
-        if not self.runner.db.postgres or channel is None:
-            return None
-        conn = psycopg.connect(self.runner.db.url.conninfo(), autocommit=True)
-        conn.execute(f'LISTEN "{channel}"')
-        return conn
-
-    def _wait_for_news(self, listener: psycopg.Connection[Any] | None) -> None:
-        if listener is None:
-            self.stopping.wait(self.poll_seconds)
-            return
-        for _ in listener.notifies(timeout=self.poll_seconds * 5, stop_after=1):
-            break
