@@ -156,17 +156,18 @@ def _refuse_beyond_position(context: ApiContext, after: int, field: str) -> None
 def _reader(
     context: ApiContext, user: Principal, types: list[EventType], asked: list[str]
 ) -> Reader:
-    """What `user` reads with these filters (`_provinces` refuses a province not theirs)."""
+    """What `user` reads with these filters (`subscribed_provinces` refuses a province not
+    theirs)."""
     return Reader(
         scope=frozenset(user.provinces),
         profile=user.profile,
         source=context.settings.event_source,
-        provinces=_provinces(user, asked),
+        provinces=subscribed_provinces(user, asked),
         types=types,
     )
 
 
-def _provinces(user: Principal, asked: list[str]) -> list[str]:
+def subscribed_provinces(user: Principal, asked: list[str]) -> list[str]:
     """The provinces the page is limited to: those asked for, each of which the user must
     cover, else all of the user's (none: a national user, every province)."""
     chosen = sorted(set(asked))

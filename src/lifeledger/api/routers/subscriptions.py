@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from lifeledger.api.answers import Answer, answer_once, fingerprint
 from lifeledger.api.deps import Context, IdempotencyKey, needs
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.routers.events import _provinces as feed_provinces
+from lifeledger.api.routers.events import subscribed_provinces
 from lifeledger.api.schemas.common import problems
 from lifeledger.api.schemas.subscriptions import (
     SUBSCRIPTION_ID_PATTERN,
@@ -57,7 +57,7 @@ def checked_provinces(user: Principal, asked: list[str]) -> list[str]:
     """The province filter as sent, once each of them is the subscriber's (the pull feed's
     refusal, naming only what was sent); empty stays empty: every province the owner has
     when an event is sent."""
-    feed_provinces(user, asked)
+    subscribed_provinces(user, asked)
     return sorted(set(asked))
 
 
