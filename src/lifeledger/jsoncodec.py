@@ -75,22 +75,40 @@ def dumps_unsorted(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+class Verbatim:
+    """JSON text that `dumps_envelope` writes as it is, without reading it first."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def dumps_envelope(value: Any) -> bytes:
     """Compact JSON bytes of a CloudEvents envelope (`feed.envelopes.to_json`): keys in their
-    order, UTF-8 kept, times in RFC 3339 with `Z` as the CloudEvents JSON format writes them;
-    by orjson (the SDK's own writer, the standard library's encoder, took a third of a feed
-    page's time); the standard library's for what orjson refuses (integers beyond 64 bits)."""
+    order, UTF-8 kept, times in RFC 3339 with `Z` as the CloudEvents JSON format writes them,
+    `Verbatim` text as it is; by orjson (the SDK's own writer, the standard library's encoder,
+    took a third of a feed page's time); the standard library's for what orjson refuses
+    (integers beyond 64 bits)."""
     try:
-        return orjson.dumps(value, option=orjson.OPT_UTC_Z)
+        return orjson.dumps(value, default=_fragment, option=orjson.OPT_UTC_Z)
     except orjson.JSONEncodeError:
         return json.dumps(
             value, ensure_ascii=False, separators=(",", ":"), default=_rfc3339
         ).encode()
 
 
-def _rfc3339(value: Any) -> str:
+def _fragment(value: Any) -> Any:
+    if isinstance(value, Verbatim):
+        return orjson.Fragment(value.text)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _rfc3339(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Verbatim):  # the standard library cannot write text as it is
+        return loads(value.text)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

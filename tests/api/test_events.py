@@ -26,7 +26,8 @@ from tests.builders import (
 from lifeledger.commands.unit_of_work import Recorder
 from lifeledger.domain.jurisdiction import pins_in
 from lifeledger.feed import reader as feed_reader
-from lifeledger.feed.envelopes import EVENT_TYPES, PREFIX
+from lifeledger.feed.envelopes import EVENT_TYPES, PREFIX, cloud_event
+from lifeledger.feed.profiles import visible
 from lifeledger.feed.reader import Reader
 from lifeledger.projections import event_feed
 
@@ -284,3 +285,29 @@ def test_the_live_streams_shared_page_picks_what_the_database_picks(
             if end >= queried.position:
                 break
             after = end
+
+
+@pytest.mark.parametrize(
+    "scope, profile",
+    [((), "full"), (("034",), "full"), (("001",), "identity"), ((), "statistics")],
+)
+def test_every_envelope_is_what_the_cloudevents_sdk_makes_of_it(
+    api: Api, ledger_acts: dict[str, str], scope: tuple[str, ...], profile: str
+) -> None:
+    """Envelopes are written without the SDK's object (`envelopes.to_json`): for every event,
+    the SDK's own event made of the same attributes and data (each checked by the SDK) is
+    what the written bytes read back as."""
+    db = api.context.projections.db
+    reader = Reader(frozenset(scope), profile, "urn:x")
+    page = event_feed.page(db, 0, 1000)
+    written = dict(feed_reader.select(page, reader).items)
+    types = set()
+    for event in page.events:
+        if event.position in written:
+            data, subject = visible(event, profile, reader.scope)
+            made = cloud_event(event, "urn:x", data, subject)
+            read = JSONFormat().read(None, written[event.position])
+            assert read.get_attributes() == made.get_attributes()
+            assert read.get_data() == made.get_data()
+            types.add(event.type)
+    assert len(types) >= 6

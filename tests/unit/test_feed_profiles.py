@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from lifeledger.feed.envelopes import FeedEvent, cloud_event, to_json
-from lifeledger.feed.profiles import HIDDEN, visible
+from lifeledger.domain.jurisdiction import pins_in
+from lifeledger.feed.envelopes import FeedEvent, to_json
+from lifeledger.feed.profiles import HIDDEN, _Scope, visible
 
 CHILD, MOTHER = "034090000001", "001165000002"
 EVENT = FeedEvent(
@@ -74,7 +76,7 @@ def test_statistics_has_no_pin_and_no_name() -> None:
         "registered_on": "1990-01-02",
         "parties": [{"role": "child", "sex": "M"}, {"role": "mother"}],
     }
-    envelope = json.loads(to_json(cloud_event(EVENT, "urn:x", data, subject)))
+    envelope = json.loads(to_json(EVENT, "urn:x", data, subject))
     assert "subject" not in envelope and envelope["position"] == 7
 
 
@@ -82,3 +84,21 @@ def test_ids_that_hold_twelve_digits_are_not_taken_for_pins() -> None:
     act = "5f0e8a1c-3b7d-5c2e-9a4f-001234567890"
     event = FeedEvent(7, f"{act}:1", "t", "2026-01-01T00:00:00+00:00", (), ("034",), {"act": act})
     assert visible(event, "full", frozenset({"034"}))[0] == {"act": act}
+
+
+def test_a_reader_holding_every_pins_province_gets_the_event_as_it_is() -> None:
+    """No walk when nothing is outside the reader's provinces: what the walk would leave."""
+    both = frozenset({"001", "034"})
+    assert visible(EVENT, "full", both) == (EVENT.data, EVENT.subject)
+    assert _Scope(both).walk(EVENT.data) == EVENT.data
+    assert visible(EVENT, "full", frozenset({"034", "035"}))[0] != EVENT.data
+
+
+def test_a_pin_after_an_escape_in_the_json_text_is_still_found() -> None:
+    """PINs are looked for in each string as read: in the JSON text, "\\n" would hide one."""
+    data = {**EVENT.data, "content": {"notes": f"dòng một\n{MOTHER}"}}
+    event = dataclasses.replace(EVENT, data=data)
+    assert "001" in event.pin_provinces
+    shown, _ = visible(event, "full", frozenset({"034"}))
+    assert shown["content"]["notes"] == f"dòng một\n{HIDDEN}"
+    assert pins_in(data) >= {MOTHER, CHILD}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lifeledger.jsoncodec import loads
+from lifeledger.jsoncodec import Verbatim, dumps_envelope, loads
 
 TEXTS = [
     '{"pin": "034126000003", "name": "Nguyễn Văn Đức", "page": 12, "ok": true, "n": null}',
@@ -61,3 +61,13 @@ def test_a_number_longer_than_python_reads_is_refused_as_not_json() -> None:
     for given in (text, text.encode()):
         with pytest.raises(json.JSONDecodeError, match="a number too long"):
             loads(given)
+
+
+def test_verbatim_text_is_written_as_it_is_by_either_writer() -> None:
+    """An envelope's stored content goes out as kept; beside an integer orjson refuses, the
+    standard library's writer reads it first (it cannot write text as it is)."""
+    content = '{"b":[1,"Đông"],"a":2}'
+    assert dumps_envelope({"data": Verbatim(content)}) == b'{"data":' + content.encode() + b"}"
+    huge = 2**70
+    written = dumps_envelope({"n": huge, "data": Verbatim(content)})
+    assert json.loads(written) == {"n": huge, "data": {"b": [1, "Đông"], "a": 2}}

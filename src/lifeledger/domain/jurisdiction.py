@@ -12,9 +12,8 @@ law's other route (the commune of residence) is left to national users.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from lifeledger.domain.acts import Act, Reference
 from lifeledger.domain.errors import LedgerError, OutsideJurisdiction, RefusedOutsideJurisdiction
@@ -74,9 +73,27 @@ PIN_IN_TEXT = re.compile(r"(?<![0-9A-Za-z-])[0-9]{12}(?![0-9A-Za-z-])")
 
 
 def pins_in(value: object) -> set[str]:
-    """Every PIN written anywhere in a value (a message, a JSON document)."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return {pin for pin in PIN_IN_TEXT.findall(text) if pin[:3] in PROVINCES}
+    """Every PIN written anywhere in a value (a message, a JSON document): in each of its
+    strings as read, not in its JSON text, where an escape (`\\n` before the digits) would
+    hide one."""
+    return {
+        pin for text in _texts(value) for pin in PIN_IN_TEXT.findall(text) if pin[:3] in PROVINCES
+    }
+
+
+def _texts(value: object) -> Iterator[str]:
+    """Every string in a value (its mappings' keys too), other scalars as `str` gives them."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _texts(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
 
 
 def undisclosed(error: LedgerError, provinces: Provinces, pins: Iterable[str]) -> LedgerError:

@@ -34,15 +34,24 @@ correction's target)."""
 STATISTICS_KEYS = ("kind", "occurred_on", "decided_on", "status")
 
 
+def sees_whole(event: FeedEvent, profile: str, provinces: frozenset[str]) -> bool:
+    """Does a subscriber of `provinces` (empty: national) with `profile` see the event as it
+    is? A digest (hashes and a signature: nothing about anyone) to all; anything else with
+    `full`, to a national subscriber or one whose provinces hold every PIN in it."""
+    return event.type == PREFIX + DIGEST or (
+        profile == "full" and (not provinces or event.pin_provinces <= provinces)
+    )
+
+
 def visible(
     event: FeedEvent, profile: str, provinces: frozenset[str]
 ) -> tuple[Data, tuple[str, ...]]:
     """The event's `data` and `subject` as a subscriber of `provinces` (empty: national)
     with `profile` may see them."""
-    data, subject = event.data, event.subject
-    if event.type == PREFIX + DIGEST:  # hashes and a signature: nothing about anyone
+    data, subject = event.whole, event.subject
+    if sees_whole(event, profile, provinces):
         return data, subject
-    if provinces:
+    if provinces and not event.pin_provinces <= provinces:  # else nothing to take out
         data = _Scope(provinces).walk(data)
         subject = tuple(pin for pin in subject if pin[:3] in provinces)
     if profile == "identity":

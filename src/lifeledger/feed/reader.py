@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lifeledger.database import ViewDatabase
-from lifeledger.feed.envelopes import FeedEvent, cloud_event, to_json
-from lifeledger.feed.profiles import visible
+from lifeledger.feed.envelopes import FeedEvent, to_json
+from lifeledger.feed.profiles import sees_whole, visible
 from lifeledger.projections import event_feed
 
 
@@ -66,8 +66,11 @@ def select(page: event_feed.Page, reader: Reader) -> Envelopes:
 
 
 def _envelopes(events: list[FeedEvent], reader: Reader) -> list[tuple[int, bytes]]:
-    items = []
-    for event in events:
-        data, subject = visible(event, reader.profile, reader.scope)
-        items.append((event.position, to_json(cloud_event(event, reader.source, data, subject))))
-    return items
+    return [(event.position, _envelope(event, reader)) for event in events]
+
+
+def _envelope(event: FeedEvent, reader: Reader) -> bytes:
+    if sees_whole(event, reader.profile, reader.scope):
+        return to_json(event, reader.source)  # a registered act's content as kept: unread
+    data, subject = visible(event, reader.profile, reader.scope)
+    return to_json(event, reader.source, data, subject)

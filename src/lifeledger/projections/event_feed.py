@@ -19,6 +19,7 @@ it. The changes of an act and the entries' events keep their whole `data`: they 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -226,19 +227,23 @@ def _within(table: str, types: Sequence[str]) -> str:
 
 
 def _from_row(row: dict[str, Any]) -> FeedEvent:
-    text, time = row["data"], row["time"]
+    data, time, content = loads(row["data"]), row["time"], None
     if row["content_of"] is not None:  # a registered act: `data` as `envelopes.registered`
-        # Its keys sorted as `dumps` sorts them: `act` and `content` come before the rest's.
-        head = f'{{"act":{dumps(row["content_of"])},"content":{row["content"]}'
-        text = head + ("}" if text == "{}" else "," + text[1:])
-        time = row["recorded_at"]
-    data = loads(text)
+        # made it, its content kept apart, unread until a reader must see less of it.
+        data, time, content = {"act": row["content_of"], **data}, row["recorded_at"], row["content"]
     return FeedEvent(
         position=int(row["position"]),
         event_id=row["event_id"],
         type=row["type"],
         time=time,
         subject=envelopes.subject_of(data.get("parties", ())),  # a digest has none
-        provinces=tuple(loads(row["provinces"])),
+        provinces=provinces_of_row(row["provinces"]),
         data=data,
+        content=content,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def provinces_of_row(text: str) -> tuple[str, ...]:
+    """A row's `provinces` (a JSON list of codes): few distinct values, each read once."""
+    return tuple(loads(text))
