@@ -96,9 +96,10 @@ def test_a_reader_holding_every_pins_province_gets_the_event_as_it_is() -> None:
 
 def test_a_pin_after_an_escape_in_the_json_text_is_still_found() -> None:
     """PINs are looked for in each string as read: in the JSON text, "\\n" would hide one."""
-    data = {**EVENT.data, "content": {"notes": f"dòng một\n{MOTHER}"}}
-    event = dataclasses.replace(EVENT, data=data)
-    assert "001" in event.pin_provinces
-    shown, _ = visible(event, "full", frozenset({"034"}))
-    assert shown["content"]["notes"] == f"dòng một\n{HIDDEN}"
-    assert pins_in(data) >= {MOTHER, CHILD}
+    for escaped in ("\n", "\x01"):  # written as `\n` and `\u0001` in JSON text
+        data = {**EVENT.data, "content": {"notes": f"dòng một{escaped}{MOTHER}"}}
+        event = dataclasses.replace(EVENT, data=data, subject=(CHILD,))
+        assert "001" in event.pin_provinces
+        shown, _ = visible(event, "full", frozenset({"034"}))
+        assert shown["content"]["notes"] == f"dòng một{escaped}{HIDDEN}"
+        assert pins_in(data) >= {MOTHER, CHILD}

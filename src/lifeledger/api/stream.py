@@ -1,7 +1,8 @@
 """The live stream's machinery (`GET /v1/events/stream`, docs/subscribers.md): one `FeedHub`
 per app process learns that the feed moved (a LISTEN connection on PostgreSQL, polling on
-SQLite) and wakes the connected clients; each client then reads its own next page with
-`feed.reader.read()` from its own cursor, in a thread, and sends it as Server-Sent Events.
+SQLite) and wakes the connected clients; those caught up share one read of the new events
+and each picks its own in it (`SharedReads`), a client catching up reads its own pages with
+`feed.reader.read()` in a thread; each sends what it got as Server-Sent Events.
 
 So a hundred clients cost one database connection waiting for news, not a hundred, and
 nobody polls the database on a timer but the hub (on SQLite). A client's stream holds at
@@ -145,7 +146,9 @@ class SharedReads:
             work = anyio.to_thread.run_sync(event_feed.page, db, after, limit)
             self._share(self._pages, (after, limit), work)
         page = await asyncio.shield(self._pages[(after, limit)])
-        return await anyio.to_thread.run_sync(feed_reader.select, page, reader)
+        # On the event loop: picking is cheap next to a hop to a thread and back for each of
+        # fifty readers, each waiting for the interpreter's lock while the projections run.
+        return feed_reader.select(page, reader)
 
     @staticmethod
     def _share(
@@ -174,10 +177,10 @@ async def messages(
         if page.items:
             yield b"".join(message(position, envelope) for position, envelope in page.items)
         cursor = page.next_after
-        # Caught up with the feed's read model (the page ended at its position): wait, then
-        # read what came with the others woken at the same position.
-        live = cursor >= page.position
-        if live:
+        if cursor >= page.position:  # caught up with the feed: wait for it to move, then
+            # read what came with the others woken at the same position, page after page
+            # (a burst longer than a page too), as long as the stream keeps up
+            live = True
             await hub.wait_beyond(page.position)
 
 

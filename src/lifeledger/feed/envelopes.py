@@ -19,11 +19,11 @@ from cloudevents.core.v1.event import CloudEvent
 
 from lifeledger.domain.digest import LedgerDigest
 from lifeledger.domain.entry import StagedEntry
-from lifeledger.domain.jurisdiction import office_province, pins_in
+from lifeledger.domain.jurisdiction import office_province, pin_provinces_in
 from lifeledger.domain.provinces import PROVINCES
 from lifeledger.domain.registration import Described, Registration, parties_of, persons_of
 from lifeledger.domain.vocabulary import ActKind, EntryStatus
-from lifeledger.jsoncodec import Verbatim, dumps_envelope, loads
+from lifeledger.jsoncodec import Verbatim, dumps, dumps_envelope, loads
 
 if TYPE_CHECKING:  # the runner's package imports this module (the registry writes the feed)
     from lifeledger.projections.runner import Envelope
@@ -96,9 +96,11 @@ class FeedEvent:
 
     @functools.cached_property
     def pin_provinces(self) -> frozenset[str]:
-        """The provinces of every PIN written in the event: a reader whose provinces hold all
-        of them sees it whole (`profiles.visible`). Found once per event, whoever reads it."""
-        return frozenset(pin[:3] for pin in (*pins_in(self.whole), *self.subject))
+        """The provinces of every PIN written in the event (or more, never fewer): a reader
+        whose provinces hold all of them sees it whole (`profiles.sees_whole`). Found once
+        per event, whoever reads it, in its JSON text: its content is not read for it."""
+        found = pin_provinces_in(dumps(self.data) + (self.content or ""))
+        return frozenset(found.union(pin[:3] for pin in self.subject))
 
 
 def event_id(envelope: Envelope) -> str:

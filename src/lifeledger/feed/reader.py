@@ -55,13 +55,12 @@ def select(page: event_feed.Page, reader: Reader) -> Envelopes:
     """The envelopes `reader` may receive among an unfiltered `page` (one read shared by many
     readers at the same position: the live stream), as `read` would pick them: its types, and
     events concerning one of its provinces (all of its scope when it named none)."""
-    types, provinces = set(reader.types), set(reader.province_filter)
-    chosen = [
-        event
-        for event in page.events
-        if (not types or event.type in types)
-        and (not provinces or not provinces.isdisjoint(event.provinces))
-    ]
+    types, provinces = set(reader.types), reader.province_filter
+    candidates = page.events
+    if provinces:
+        concerning = {e.position: e for p in provinces for e in page.by_province.get(p, ())}
+        candidates = [concerning[position] for position in sorted(concerning)]
+    chosen = [event for event in candidates if not types or event.type in types]
     return Envelopes(_envelopes(chosen, reader), page.next_after, page.position)
 
 

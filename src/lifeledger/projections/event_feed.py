@@ -181,6 +181,16 @@ class Page:
     next_after: int
     position: int
 
+    @functools.cached_property
+    def by_province(self) -> dict[str, list[FeedEvent]]:
+        """The page's events concerning each province, in ledger order (made once per page:
+        a page the live stream's readers share is picked from by each of them)."""
+        found: dict[str, list[FeedEvent]] = {}
+        for event in self.events:
+            for province in event.provinces:
+                found.setdefault(province, []).append(event)
+        return found
+
 
 def tracked_position(db: ViewDatabase) -> int:
     row = db.row("SELECT position FROM ll_tracking WHERE name = %s", (PROJECTION,))
