@@ -181,6 +181,37 @@ def serve(
 
 
 @app.command()
+def follow() -> None:
+    """Keep the read models and the Merkle log up to date, and publish digests, until
+    stopped (Ctrl-C, SIGTERM): what `serve` does itself unless LIFELEDGER_FOLLOW_IN_SERVE is
+    false; run apart, it leaves the server's interpreter to requests and live streams."""
+    from lifeledger.api.migrations import migrate
+    from lifeledger.audit.log import MerkleLog
+    from lifeledger.following import wait_for_stop
+    from lifeledger.projections import Projections
+    from lifeledger.upkeep import Followers
+
+    settings = Settings()
+    ledger = open_ledger()
+    try:
+        projections = Projections(ledger)
+        migrate(projections.db)
+    except Exception as error:  # the store is unreachable or the URL is wrong
+        ledger.close()
+        err.print(f"[red]cannot open the ledger at {settings.database_url}: {error}[/red]")
+        raise typer.Exit(2) from error
+    followers = Followers(settings, projections, MerkleLog(ledger, projections.db))
+    followers.start()
+    err.print(f"following the ledger from position {projections.runner.position()}")
+    try:
+        wait_for_stop()
+    finally:
+        followers.stop()
+        projections.close()
+        ledger.close()
+
+
+@app.command()
 def deliver() -> None:
     """Deliver the webhooks (`/v1/subscriptions`) until stopped (Ctrl-C, SIGTERM): beside
     `serve`, or instead of its own deliveries (LIFELEDGER_WEBHOOKS_IN_SERVE=false). The feed

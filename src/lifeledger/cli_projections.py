@@ -4,10 +4,7 @@ or keep them up to date in their own process."""
 from __future__ import annotations
 
 import json
-import signal
-import threading
 import time
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -15,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from lifeledger.following import wait_for_stop
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections, documents
 from lifeledger.settings import Settings
@@ -108,19 +106,9 @@ def run(
 ) -> None:
     """Keep the read models up to date in this process until stopped (Ctrl-C or SIGTERM)."""
     projections = open_projections()
-    stopping = threading.Event()
-
-    def stop(_signal: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, stop)
     follower = projections.follow(poll_seconds=poll)
     err.print(f"following the ledger from position {projections.runner.position()}")
-    try:
-        while not stopping.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
+    wait_for_stop()
     follower.stop()
     position = projections.runner.position()
     close(projections)

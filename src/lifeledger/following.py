@@ -6,6 +6,7 @@ growing pause after a failure, until stopped."""
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -80,3 +81,15 @@ class Follower:
             return
         for _ in listener.notifies(timeout=self.poll_seconds * 5, stop_after=1):
             break
+
+
+def wait_for_stop() -> None:
+    """Block the main thread until SIGTERM or Ctrl-C: the commands that follow the ledger
+    (`lifeledger follow`, `projections run`) stop then."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: stopping.set())
+    try:
+        while not stopping.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass

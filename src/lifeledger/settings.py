@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     bench_routes: bool = False
     """Expose the hidden benchmark baseline routes (`bench/http.py` turns this on)."""
 
+    follow_in_serve: bool = True
+    """`lifeledger serve` keeps the read models and the Merkle log up to date itself (threads
+    in each worker process); set it false to run `lifeledger follow` apart instead, which
+    keeps their work off the interpreter serving requests and live streams."""
+
     # Webhooks (`/v1/subscriptions`, `lifeledger deliver`, docs/subscribers.md)
     webhooks_in_serve: bool = True
     """`lifeledger serve` delivers the webhooks itself (a thread in each worker process); set

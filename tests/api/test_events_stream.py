@@ -189,6 +189,25 @@ def test_events_written_while_connected_arrive_in_order_as_the_pull_feed_gives_t
         assert cloud_event.get_source() == server.context.settings.event_source
 
 
+def test_a_burst_of_more_events_than_a_page_arrives_whole_while_live(
+    serve: ServerFactory,
+) -> None:
+    """Caught-up streams share the burst's pages; each page but the last is full and the
+    stream reads on without waiting for the feed to move again."""
+    server = serve(stream_buffer_events=2, **FAST)
+    first = server.record(*births(1))
+    listener = Listener(server.client("subscriber"))
+    listener.until(1)  # caught up: waiting for the feed to move
+    projections = server.context.projections
+    assert projections.follower is not None
+    projections.follower.stop()  # the burst's feed rows then commit in one batch
+    burst = server.record(*births(5))
+    projections.follow(poll_seconds=0.05)
+    received = listener.until(6)
+    listener.stop()
+    assert [event["data"]["act"] for _, event in received] == first + burst
+
+
 def test_a_reconnect_with_last_event_id_misses_nothing_and_repeats_nothing(
     serve: ServerFactory,
 ) -> None:
@@ -212,7 +231,7 @@ def test_a_reconnect_with_last_event_id_misses_nothing_and_repeats_nothing(
 def test_a_consumer_that_stops_reading_is_cut_off_without_slowing_another(
     serve: ServerFactory,
 ) -> None:
-    server = serve(stream_buffer_events=2, stream_send_timeout_seconds=0.5, **FAST)
+    server = serve(stream_buffer_events=2, stream_send_timeout_seconds=0.2, **FAST)
     key = server.keys["subscriber"]
     stalled = stalled_stream(server.base, key)
     try:
@@ -398,3 +417,27 @@ def answers(client: httpx.Client) -> bool:
         return client.get("/healthz").status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_the_ledger_followed_apart_by_lifeledger_follow(
+    serve: ServerFactory, database_url: str
+) -> None:
+    """With LIFELEDGER_FOLLOW_IN_SERVE=false the server keeps neither the read models nor the
+    Merkle log; `lifeledger follow` in a process of its own does, the live stream delivers
+    what it projects, and SIGTERM stops it."""
+    server = serve(follow_in_serve=False, **FAST)
+    listener = Listener(server.client("subscriber"))
+    acts = server.record(*births(2))
+    ledger_position = server.context.ledger.position()
+    assert server.context.projections.runner.position() == 0  # nobody follows yet
+    environment = {**os.environ, "LIFELEDGER_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "lifeledger.cli", "follow"]
+    follower = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
+    try:
+        received = listener.until(2)
+        assert [event["data"]["act"] for _, event in received] == acts
+        assert server.context.merkle.wait_for(ledger_position, timeout=DEADLINE)
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        assert follower.wait(timeout=DEADLINE) == 0, follower.stderr
+    listener.stop()

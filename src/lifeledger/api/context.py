@@ -11,13 +11,12 @@ from lifeledger.api.migrations import migrate
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.stream import FeedHub
 from lifeledger.audit.log import MerkleLog
-from lifeledger.audit.publish import DigestPublisher
 from lifeledger.auth import UserStore
 from lifeledger.feed.webhooks import Deliverer
-from lifeledger.following import Follower
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
 from lifeledger.settings import Settings
+from lifeledger.upkeep import Followers
 
 
 class ApiContext:
@@ -39,31 +38,19 @@ class ApiContext:
         self.idempotency = IdempotencyStore(db, settings.idempotency_claim_seconds)
         self.imports = ImportLog(db)
         self.access = AccessLog(db, settings.access_log_flush_seconds)
-        self.merkle_follower: Follower | None = None
+        self.followers = Followers(settings, self.projections, self.merkle)
         self.hub = FeedHub(db)  # wakes the live streams (GET /v1/events/stream)
         metrics.watch_lag(self.positions)
         self.webhooks = Deliverer(settings, db) if settings.webhooks_in_serve else None
 
     def start(self) -> None:
-        """Keep the read models up to date in this process."""
-        poll = 0.2 if self.projections.db.postgres else 0.05
-        self.projections.follow(poll_seconds=poll)
-        self.merkle_follower = self.merkle.follow(poll_seconds=poll, when_idle=self._publisher())
+        """Keep the read models and the Merkle log up to date in this process (unless they
+        are followed apart: `follow_in_serve`), and wake the live streams."""
+        if self.settings.follow_in_serve:
+            self.followers.start()
         if self.webhooks is not None:
             self.webhooks.start()
         self.hub.start()  # on the app's event loop: called from its lifespan
-
-    def _publisher(self) -> DigestPublisher | None:
-        """Digests into the feed, when the ledger has a key and publishing is on."""
-        settings = self.settings
-        if not settings.signing_key_file or not settings.digest_publish_seconds:
-            return None
-        return DigestPublisher(
-            self.merkle,
-            settings.signing_key_file,
-            settings.event_source,
-            settings.digest_publish_seconds,
-        )
 
     def close(self) -> None:
         self.hub.close()
@@ -71,8 +58,7 @@ class ApiContext:
             self.webhooks.stop()
         self.idempotency.close()
         self.access.close()
-        if self.merkle_follower is not None:
-            self.merkle_follower.stop()
+        self.followers.stop()
         self.projections.close()
         self.ledger.close()
 
