@@ -1,7 +1,7 @@
-"""Background followers of the event store: the projections' runner and the Merkle log each
-run a step in a thread of their own, woken by the event store's NOTIFY on PostgreSQL (and a
-timeout, so a lost notification never stalls them), polling on SQLite, and restarted with a
-growing pause after a failure, until stopped."""
+"""Waiting for the database to have news, and the background threads that do: the
+projections' runner and the Merkle log follow the event store, the live stream's hub follows
+the feed. Each waits on a PostgreSQL notification channel (and a timeout, so a lost
+notification only delays, never stalls), or polls on SQLite, which cannot notify."""
 
 from __future__ import annotations
 
@@ -18,22 +18,58 @@ from lifeledger.database import ViewDatabase
 log = logging.getLogger(__name__)
 
 
+def channel_of(recorder: Any) -> str | None:
+    """The event store's notification channel (its PostgreSQL recorder's), if it has one."""
+    channel: str | None = getattr(recorder, "channel_name", None)
+    return channel
+
+
+class Waiter:
+    """`wait(timeout)` returns when `channel` was notified, or after `timeout` seconds; on
+    SQLite (or without a channel) after `poll_seconds` at most. For one thread; `close()`
+    when done. LISTEN starts here: read the state after making it, and a commit in between
+    is seen either way."""
+
+    def __init__(self, db: ViewDatabase, channel: str | None, poll_seconds: float = 0.05) -> None:
+        self.poll_seconds = poll_seconds
+        self._stopping = threading.Event()
+        self._listener: psycopg.Connection[Any] | None = None
+        if db.postgres and channel is not None:
+            self._listener = psycopg.connect(db.url.conninfo(), autocommit=True)
+            self._listener.execute(f'LISTEN "{channel}"')
+
+    def wait(self, timeout: float) -> None:
+        if self._listener is None:
+            self._stopping.wait(min(timeout, self.poll_seconds))
+            return
+        for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+
 class Follower:
     """Runs `step` in a background thread: again at once while it says there is more to do
-    (returns true), else after the next notification or `poll_seconds`."""
+    (returns true), else after the next notification on `channel` or `poll_seconds` (five
+    times that when notifications can wake it); restarted with a growing pause after a
+    failure (its connection lost, say), until stopped."""
 
     def __init__(
         self,
         name: str,
         step: Callable[[], bool],
         db: ViewDatabase,
-        recorder: Any,
+        channel: str | None,
         poll_seconds: float = 0.2,
     ) -> None:
         self.name = name
         self.step = step
         self.db = db
-        self.channel: str | None = getattr(recorder, "channel_name", None)
+        self.channel = channel
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
         self.failures = 0
@@ -45,7 +81,8 @@ class Follower:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.thread.join(timeout=10)
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
 
     def _supervise(self) -> None:
         backoff = self.poll_seconds
@@ -59,28 +96,13 @@ class Follower:
                 backoff = min(backoff * 2, 10.0)
 
     def _follow(self) -> None:
-        listener = self._listen()
+        waiter = Waiter(self.db, self.channel, self.poll_seconds)
         try:
             while not self.stopping.is_set():
                 if not self.step():
-                    self._wait_for_news(listener)
+                    waiter.wait(self.poll_seconds * 5)
         finally:
-            if listener is not None:
-                listener.close()
-
-    def _listen(self) -> psycopg.Connection[Any] | None:
-        if not self.db.postgres or self.channel is None:
-            return None
-        conn = psycopg.connect(self.db.url.conninfo(), autocommit=True)
-        conn.execute(f'LISTEN "{self.channel}"')
-        return conn
-
-    def _wait_for_news(self, listener: psycopg.Connection[Any] | None) -> None:
-        if listener is None:
-            self.stopping.wait(self.poll_seconds)
-            return
-        for _ in listener.notifies(timeout=self.poll_seconds * 5, stop_after=1):
-            break
+            waiter.close()
 
 
 def wait_for_stop() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
@@ -26,16 +25,10 @@ from starlette.types import Receive, Scope, Send
 from lifeledger.database import ViewDatabase
 from lifeledger.feed import reader as feed_reader
 from lifeledger.feed.reader import Envelopes, Reader
-from lifeledger.feed.wakeup import FeedWaiter
+from lifeledger.following import Follower
 from lifeledger.projections import event_feed
 
 log = logging.getLogger(__name__)
-
-WAIT_SECONDS = 0.5
-"""Longest the hub waits for a notification before it reads the tracked position anyway (a
-lost notification delays by this at most) and before it notices it is closing."""
-RETRY_SECONDS = 1.0
-"""Pause before the hub reconnects after its database connection failed."""
 
 
 class FeedHub:
@@ -49,21 +42,20 @@ class FeedHub:
         self.closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._moved = asyncio.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._follower: Follower | None = None
         self.reads = SharedReads()
 
     def start(self) -> None:
         """Start watching the feed; called on the event loop that serves the streams."""
         self._loop = asyncio.get_running_loop()
         self._moved = asyncio.Event()
-        self._thread = threading.Thread(target=self._watch, name="feed-hub", daemon=True)
-        self._thread.start()
+        self._follower = Follower(
+            "feed-hub", self._look, self.db, event_feed.CHANNEL, self.poll_seconds
+        ).start()
 
     def close(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._follower is not None:
+            self._follower.stop()
         self._publish_threadsafe(self.position, closing=True)
 
     async def wait_beyond(self, position: int) -> None:
@@ -71,30 +63,13 @@ class FeedHub:
         while self.position <= position and not self.closed:
             await self._moved.wait()
 
-    def _watch(self) -> None:
-        """The hub's thread: wait for the feed to move, then tell the event loop."""
-        while not self._stopping.is_set():
-            try:
-                waiter = FeedWaiter(self.db, self.poll_seconds)
-            except Exception:
-                log.exception("the feed hub cannot listen to the database; retrying")
-                self._stopping.wait(RETRY_SECONDS)
-                continue
-            try:
-                self._follow(waiter)
-            except Exception:
-                log.exception("the feed hub lost the database; reconnecting")
-                self._stopping.wait(RETRY_SECONDS)
-            finally:
-                waiter.close()
-
-    def _follow(self, waiter: FeedWaiter) -> None:
-        # Read after LISTEN is set up: a commit between the two is then seen either way.
-        while not self._stopping.is_set():
-            position = event_feed.tracked_position(self.db)
-            if position != self.position:
-                self._publish_threadsafe(position)
-            waiter.wait(WAIT_SECONDS)
+    def _look(self) -> bool:
+        """The hub's thread, at each notification (or poll): tell the event loop if the feed
+        moved. Never more to do at once: it waits for the next news."""
+        position = event_feed.tracked_position(self.db)
+        if position != self.position:
+            self._publish_threadsafe(position)
+        return False
 
     def _publish_threadsafe(self, position: int, closing: bool = False) -> None:
         if self._loop is None or self._loop.is_closed():

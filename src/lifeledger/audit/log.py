@@ -32,7 +32,7 @@ from lifeledger.audit.merkle import (
     recorded,
 )
 from lifeledger.database import Tx, ViewDatabase
-from lifeledger.following import Follower
+from lifeledger.following import Follower, channel_of
 from lifeledger.ledger import Ledger
 from lifeledger.stored_events import read_events
 
@@ -267,4 +267,5 @@ class MerkleLog:
                 when_idle()
             return False
 
-        return Follower("merkle-log", step, self.db, self.ledger.recorder, poll_seconds).start()
+        channel = channel_of(self.ledger.recorder)
+        return Follower("merkle-log", step, self.db, channel, poll_seconds).start()

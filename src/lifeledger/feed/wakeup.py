@@ -6,36 +6,13 @@ delays, never stalls."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-import psycopg
-
 from lifeledger.database import ViewDatabase
+from lifeledger.following import Waiter
 from lifeledger.projections import event_feed
 
 
-class FeedWaiter:
-    """`wait(timeout)` returns when the feed may have moved, or after `timeout` seconds.
-    For one thread; `close()` when done."""
+class FeedWaiter(Waiter):
+    """A `Waiter` on the feed's channel."""
 
     def __init__(self, db: ViewDatabase, poll_seconds: float = 0.05) -> None:
-        self.poll_seconds = poll_seconds
-        self._stopping = threading.Event()
-        self._listener: psycopg.Connection[Any] | None = None
-        if db.postgres:
-            self._listener = psycopg.connect(db.url.conninfo(), autocommit=True)
-            self._listener.execute(f'LISTEN "{event_feed.CHANNEL}"')
-
-    def wait(self, timeout: float) -> None:
-        if self._listener is None:
-            self._stopping.wait(min(timeout, self.poll_seconds))
-            return
-        for _ in self._listener.notifies(timeout=timeout, stop_after=1):
-            pass
-
-    def close(self) -> None:
-        self._stopping.set()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        super().__init__(db, event_feed.CHANNEL, poll_seconds)

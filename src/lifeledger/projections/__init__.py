@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lifeledger.database import ViewDatabase
-from lifeledger.following import Follower
+from lifeledger.following import Follower, channel_of
 from lifeledger.projections.queries import Queries
 from lifeledger.projections.registry import RegistryProjection
 from lifeledger.projections.runner import Runner
@@ -42,7 +42,8 @@ class Projections(Queries):
         def step() -> bool:
             return bool(runner.run_batch() or runner.idle_work())
 
-        self.follower = Follower("projections", step, self.db, self.ledger.recorder, poll_seconds)
+        channel = channel_of(self.ledger.recorder)
+        self.follower = Follower("projections", step, self.db, channel, poll_seconds)
         self.follower.start()
         return self.follower
 
