@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lifeledger.api.context import ApiContext
 from lifeledger.api.problems import ApiProblem
+from lifeledger.api.schemas.common import MAX_POSITION
 from lifeledger.auth import Permission, Principal
 
 bearer = HTTPBearer(
@@ -113,7 +114,7 @@ MinPosition = Annotated[
     int | None,
     Query(
         ge=0,
-        le=2**62,
+        le=MAX_POSITION,
         description="Wait (up to a few seconds) until the read models reflect this position",
     ),
 ]

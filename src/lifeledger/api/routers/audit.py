@@ -13,7 +13,7 @@ from lifeledger.api.answers import POSITION_HEADER
 from lifeledger.api.deps import Auditor, Context, authorize
 from lifeledger.api.problems import ApiProblem
 from lifeledger.api.schemas.audit import CorrectionReportOut, ReadingFlagsOut
-from lifeledger.api.schemas.common import UserName, problems
+from lifeledger.api.schemas.common import MAX_POSITION, UserName, problems
 from lifeledger.api.schemas.out import AccessLogOut
 from lifeledger.api.schemas.patterns import (
     AUTHORITY_PATTERN,
@@ -59,7 +59,7 @@ def access_log(
             "was among them); `after` does not apply"
         ),
     ] = False,
-    after: Annotated[int, Query(ge=0, le=2**62, description="Cursor: the last id seen")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION, description="Cursor: the last id seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessLogOut | ReadingFlagsOut:
     """Reads of persons, oldest first, or (`flagged=true`) the users who read unusually many

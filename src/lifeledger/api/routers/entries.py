@@ -19,7 +19,7 @@ from lifeledger.api.deps import Approver, Context, EntryReader, IdempotencyKey, 
 from lifeledger.api.problems import ledger_problem
 from lifeledger.api.routers.acts import event_ids, log_write
 from lifeledger.api.schemas.acts import RejectionIn
-from lifeledger.api.schemas.common import problems
+from lifeledger.api.schemas.common import MAX_POSITION, problems
 from lifeledger.api.schemas.out import DecisionOut, EntriesOut
 from lifeledger.auth import Principal
 from lifeledger.commands.decisions import CONFLICT, Outcome
@@ -42,7 +42,9 @@ def list_entries(
     user: EntryReader,
     status: Literal["pending", "conflict", "approved", "rejected"] = "pending",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after: Annotated[int | None, Query(ge=0, le=2**62, description="Position cursor")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="Position cursor")
+    ] = None,
     import_id: Annotated[
         str | None, Query(pattern=r"^[0-9a-f]{32}$", description="Only this import's entries")
     ] = None,

@@ -15,7 +15,7 @@ from lifeledger.api.answers import POSITION_HEADER
 from lifeledger.api.context import ApiContext
 from lifeledger.api.deps import Context, needs
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.schemas.common import problems
+from lifeledger.api.schemas.common import MAX_POSITION, problems
 from lifeledger.api.schemas.out import EventPageOut, EventType
 from lifeledger.api.schemas.patterns import PROVINCE_PATTERN
 from lifeledger.api.stream import event_stream
@@ -27,7 +27,6 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 Subscriber = Annotated[Principal, Depends(needs(Permission.EVENTS))]
 MAX_LIMIT = 1000
-MAX_POSITION = 2**62
 After = Annotated[
     int, Query(ge=0, le=MAX_POSITION, description="Events after this ledger position (0: all)")
 ]

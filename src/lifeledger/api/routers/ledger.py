@@ -17,7 +17,7 @@ from pydantic import Field
 
 from lifeledger.api.deps import Context, CurrentUser, needs
 from lifeledger.api.problems import ApiProblem
-from lifeledger.api.schemas.common import problems
+from lifeledger.api.schemas.common import MAX_POSITION, problems
 from lifeledger.api.schemas.out import Out
 from lifeledger.audit.keys import KeyFileError, Signer, load_signer
 from lifeledger.audit.leaves import event_id as format_event_id
@@ -143,7 +143,8 @@ def inclusion(
         ),
     ],
     tree_size: Annotated[
-        int | None, Query(ge=1, le=2**62, description="The tree of a digest (default: the log's)")
+        int | None,
+        Query(ge=1, le=MAX_POSITION, description="The tree of a digest (default: the log's)"),
     ] = None,
 ) -> dict[str, Any]:
     """The audit path of one event's leaf in the tree of `tree_size` (RFC 9162 §2.1.3)."""
@@ -210,9 +211,12 @@ def _may_see(context: Any, user: Principal, leaf: Leaf) -> bool:
 def consistency(
     context: Context,
     user: LedgerReader,
-    from_: Annotated[int, Query(alias="from", ge=1, le=2**62, description="The older tree's size")],
+    from_: Annotated[
+        int, Query(alias="from", ge=1, le=MAX_POSITION, description="The older tree's size")
+    ],
     to: Annotated[
-        int | None, Query(ge=1, le=2**62, description="The newer tree's size (default: the log's)")
+        int | None,
+        Query(ge=1, le=MAX_POSITION, description="The newer tree's size (default: the log's)"),
     ] = None,
 ) -> dict[str, Any]:
     """The proof that the tree of size `to` extends the tree of size `from` (RFC 9162 §2.1.4)."""

@@ -89,6 +89,9 @@ def _integral(value: Any) -> Any:
 INTEGRAL = BeforeValidator(_integral)
 """Put after an integer's bounds (else pydantic cannot write them into the JSON Schema)."""
 Year = Annotated[StrictInt, Field(ge=FIRST_YEAR, le=LAST_YEAR), INTEGRAL]
+MAX_POSITION = 2**53
+"""The largest ledger position, log size or cursor a request may name: an integer every JSON
+reader holds exactly, and more events than any ledger will hold."""
 SafeInt = Annotated[StrictInt, Field(ge=-(2**53), le=2**53), INTEGRAL]
 """An integer every JSON reader holds exactly."""
 SafeFloat = Annotated[StrictFloat, Field(ge=-(2**53), le=2**53)]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
-from lifeledger.api.schemas.common import INTEGRAL, Body, Province
+from lifeledger.api.schemas.common import INTEGRAL, MAX_POSITION, Body, Province
 from lifeledger.api.schemas.out import EventType, Out
 
 WEBHOOK_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$"
@@ -40,7 +40,7 @@ class SubscriptionIn(Body):
     url: WebhookUrl
     types: Types = Field(default_factory=list)
     provinces: Provinces = Field(default_factory=list)
-    after: Annotated[StrictInt, Field(ge=0, le=2**53), INTEGRAL] | None = Field(
+    after: Annotated[StrictInt, Field(ge=0, le=MAX_POSITION), INTEGRAL] | None = Field(
         default=None,
         description="Deliver the events after this ledger position (0: every event); "
         "absent: only the events recorded after the subscription is made",
