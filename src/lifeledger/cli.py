@@ -22,6 +22,7 @@ from lifeledger.cli_projections import app as projections_app
 from lifeledger.database import ViewDatabase
 from lifeledger.demo import load_demo
 from lifeledger.domain.provinces import PROVINCES
+from lifeledger.feed.secret_box import SecretsKeyError, configured_box
 from lifeledger.importers.register import ImportSummary, UnreadableExport, import_files
 from lifeledger.importers.validation import WorkerFailed
 from lifeledger.ledger import Ledger
@@ -48,6 +49,16 @@ def open_ledger() -> Ledger:
         return Ledger(settings)
     except Exception as error:  # the store is unreachable or the URL is wrong
         err.print(f"[red]cannot open the ledger at {settings.database_url}: {error}[/red]")
+        raise typer.Exit(2) from error
+
+
+def check_secrets_key(settings: Settings) -> None:
+    """Stop (exit 2) when a secrets key is configured but cannot be read: nothing may then
+    write a webhook secret in clear, nor fail to open the sealed ones."""
+    try:
+        configured_box(settings.secrets_key_file)
+    except SecretsKeyError as error:
+        err.print(f"[red]LIFELEDGER_SECRETS_KEY_FILE: {escape(str(error))}[/red]")
         raise typer.Exit(2) from error
 
 
@@ -172,6 +183,7 @@ def serve(
 
     overrides = {"api_host": host, "api_port": port, "api_workers": workers}
     settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    check_secrets_key(settings)
     try:
         prepare(settings, typer.echo, demo)
     except Exception as error:  # the store is unreachable or the URL is wrong
@@ -220,6 +232,7 @@ def deliver() -> None:
     from lifeledger.feed.webhooks import run_until_stopped
 
     settings = Settings()
+    check_secrets_key(settings)
     try:
         db = ViewDatabase(settings.database_url, pool_size=settings.pool_size)
         migrate(db)

@@ -1,4 +1,5 @@
-"""`lifeledger keys init` (the ledger's signing key) and `lifeledger verify` (recompute the
+"""`lifeledger keys init` (the ledger's signing key), `lifeledger keys init-secrets` (the key
+the webhooks' signing secrets are encrypted with) and `lifeledger verify` (recompute the
 Merkle log from the stored events; with `--digest`, prove the ledger still extends a digest
 taken earlier; with `--projections`, rebuild the read models from the events and compare
 them with the stored ones). Exit codes: 0 all holds, 1 the ledger, the digest or a read
@@ -35,11 +36,14 @@ from lifeledger.audit.keys import (
 from lifeledger.audit.log import MerkleLog
 from lifeledger.audit.verify import Outcome, Verifier
 from lifeledger.database import ViewDatabase
+from lifeledger.feed.secret_box import SecretsKeyError, init_secrets_key
 from lifeledger.ledger import Ledger
 from lifeledger.settings import Settings
 
 keys_app = typer.Typer(
-    help="The ledger's signing key (signed Merkle digests).", no_args_is_help=True
+    help="The ledger's keys: the signing key (signed Merkle digests) and the secrets key "
+    "(webhook signing secrets encrypted at rest).",
+    no_args_is_help=True,
 )
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True, highlight=False)
@@ -66,6 +70,26 @@ def keys_init(
     except KeyFileError as error:
         raise usage(str(error)) from None
     out.print(f"signing key {made} written to {path}")
+
+
+@keys_app.command("init-secrets")
+def keys_init_secrets(
+    force: Annotated[bool, typer.Option(help="Replace an existing key file")] = False,
+) -> None:
+    """Make the key webhook signing secrets are encrypted with, in
+    LIFELEDGER_SECRETS_KEY_FILE (256 bits, mode 0600). Replacing it (--force) makes the
+    secrets sealed with the old one unreadable: rotate every subscription's secret after."""
+    path = Settings().secrets_key_file
+    if not path:
+        raise usage(
+            "LIFELEDGER_SECRETS_KEY_FILE is not set: name the file the key goes in "
+            "(outside the database and its backups), e.g. /etc/lifeledger/secrets.key"
+        )
+    try:
+        init_secrets_key(Path(path), force=force)
+    except SecretsKeyError as error:
+        raise usage(str(error)) from None
+    out.print(f"secrets key written to {path}")
 
 
 def verify_command(

@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     """How long a delivering process holds a subscription without renewing it (each delivery
     renews it); one that died is taken over after this. More than the request timeout."""
+    secrets_key_file: str | None = None
+    """The key (256 bits in base64, mode 0600) the webhooks' signing secrets are encrypted
+    with in the database (AES-256-GCM), made by `lifeledger keys init-secrets`. Never in the
+    database: keep it out of its backups. Unset, secrets are stored in clear: not for
+    production (docs/security.md)."""
 
     @field_validator("webhook_allowed_networks", mode="before")
     @classmethod

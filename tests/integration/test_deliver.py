@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from standardwebhooks import Webhook
 
+from lifeledger.feed.secret_box import init_secrets_key
 from tests.api.conftest import Api, Caller, api_settings, post_act, running_api
 from tests.builders import a_birth, a_pin
 from tests.receiver import Receiver, receiving
@@ -31,8 +33,9 @@ def api(database_url: str) -> Iterator[Api]:
     yield from running_api(settings)
 
 
-def deliver(database_url: str) -> subprocess.Popen[bytes]:
+def deliver(database_url: str, **more: str) -> subprocess.Popen[bytes]:
     env = {
+        **more,
         **os.environ,
         "LIFELEDGER_DATABASE_URL": database_url,
         "LIFELEDGER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
@@ -88,6 +91,37 @@ def test_a_killed_deliver_resumes_from_its_cursor_losing_nothing(
         if repeats:  # only the event in flight when the first process was killed, resent first
             twice = next(i for i in range(1, len(ids)) if ids[i] == ids[i - 1])
             assert ids.count(ids[twice]) == 2 and twice >= len(before_kill) - 1
+
+
+def test_deliver_with_a_secrets_key_seals_the_clear_secrets_and_signs_with_them(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    """A secret made without a key is encrypted when `deliver` starts with one, and the
+    webhooks it sends still verify with the secret shown at creation."""
+    key = tmp_path / "secrets.key"
+    init_secrets_key(key)
+    with receiving() as receiver:
+        made = Caller(api.client, api.context.users.add("downstream", ["subscriber"])).post(
+            "/v1/subscriptions", json={"url": receiver.url}
+        )
+        assert made.status_code == 201, made.text
+        secret, sub_id = made.json()["secret"], made.json()["id"]
+        post_act(api.national_officer, a_birth(a_pin("F", 2002), "2002-02-02"))
+        api.settle()
+        process = deliver(database_url, LIFELEDGER_SECRETS_KEY_FILE=str(key))
+        try:
+            receiver.wait_for_events(1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=15)
+        assert process.returncode == 0, err.decode()
+        assert b"encrypted at rest" in out
+        request = receiver.taken()[0]
+        Webhook(secret).verify(request.body, request.headers)
+        row = api.context.projections.db.row(
+            "SELECT secret FROM api_subscription WHERE id = %s", (sub_id,)
+        )
+        assert row is not None and row["secret"].startswith("v1:") and secret not in row["secret"]
 
 
 def test_deliver_on_a_ledger_it_cannot_open_is_a_usage_error(tmp_path: Path) -> None:

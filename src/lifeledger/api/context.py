@@ -3,6 +3,8 @@ the users, and the API's own tables. Opened in the app's lifespan, closed at shu
 
 from __future__ import annotations
 
+import logging
+
 from lifeledger.api.access_log import AccessLog
 from lifeledger.api.idempotency import IdempotencyStore
 from lifeledger.api.import_log import ImportLog
@@ -12,11 +14,15 @@ from lifeledger.api.problems import ApiProblem
 from lifeledger.api.stream import FeedHub
 from lifeledger.audit.log import MerkleLog
 from lifeledger.auth import UserStore
-from lifeledger.feed.webhooks import Deliverer
+from lifeledger.feed.secret_box import SecretBox, configured_box
+from lifeledger.feed.subscriptions import SubscriptionStore
+from lifeledger.feed.webhooks import Deliverer, sealing_note
 from lifeledger.ledger import Ledger
 from lifeledger.projections import Projections
 from lifeledger.settings import Settings
 from lifeledger.upkeep import Followers
+
+log = logging.getLogger(__name__)
 
 
 class ApiContext:
@@ -32,6 +38,9 @@ class ApiContext:
             self.users = UserStore(db, settings.auth_cache_seconds)
             migrate(db)
             self.merkle = MerkleLog(self.ledger, db)
+            self.secret_box: SecretBox | None = configured_box(settings.secrets_key_file)
+            note = sealing_note(self.subscriptions())
+            log.log(logging.INFO if self.secret_box else logging.WARNING, note)
         except BaseException:
             self.ledger.close()
             raise
@@ -61,6 +70,10 @@ class ApiContext:
         self.followers.stop()
         self.projections.close()
         self.ledger.close()
+
+    def subscriptions(self) -> SubscriptionStore:
+        """The webhook subscriptions, their secrets sealed with the configured key."""
+        return SubscriptionStore(self.projections.db, self.secret_box)
 
     def positions(self) -> tuple[int, int]:
         """(the ledger's position, the position every read model has applied)."""

@@ -6,7 +6,11 @@ A subscription's `cursor` is the ledger position delivered through: it moves onl
 receiver answered 2xx, in the same transaction as that delivery's record, so a process that
 dies resends at most the event it was sending. A process delivers a subscription only while
 it holds its lease (`lease_owner`, `lease_until`), so two never send one subscription's events
-at once; a lease not renewed in time (its process died) is taken over."""
+at once; a lease not renewed in time (its process died) is taken over.
+
+A subscription's signing secret is stored as `feed.secret_box` says: sealed when the store has
+a secrets key, in clear otherwise; it is opened only when a delivering process claims the
+subscription, and handed to the API only when made (creation, rotation)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,13 @@ from typing import Any
 
 from lifeledger.api.timestamps import now
 from lifeledger.database import Row, Tx, ViewDatabase
+from lifeledger.feed.secret_box import (
+    SEALED_PREFIX,
+    SecretBox,
+    is_sealed,
+    revealed,
+    stored_form,
+)
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -115,8 +126,9 @@ class SubscriptionStore:
     """The subscriptions of every owner; an owner reaches only their own (another's id reads
     as an unknown one)."""
 
-    def __init__(self, db: ViewDatabase) -> None:
+    def __init__(self, db: ViewDatabase, box: SecretBox | None = None) -> None:
         self.db = db
+        self.box = box
 
     # The owners' side (the API)
 
@@ -131,8 +143,8 @@ class SubscriptionStore:
                 "INSERT INTO api_subscription (id, owner, url, types, provinces, secret, state, "
                 "cursor_position, failures, next_attempt_at, created_at, updated_at) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s)",
-                (sub_id, owner, url, _join(types), _join(provinces), secret, ACTIVE, cursor, at,
-                 at, at),
+                (sub_id, owner, url, _join(types), _join(provinces),
+                 stored_form(self.box, sub_id, secret), ACTIVE, cursor, at, at, at),
             )  # fmt: skip
             made = _find(tx, owner, sub_id)
         assert made is not None
@@ -175,7 +187,7 @@ class SubscriptionStore:
             sets.update(state=ACTIVE, pause_reason=None, failures=0, next_attempt_at=now())
         secret = new_secret() if changes.rotate_secret else None
         if secret is not None:
-            sets["secret"] = secret
+            sets["secret"] = stored_form(self.box, sub_id, secret)
         assignments = ", ".join(f"{column} = %s" for column in sets)
         with self.db.transaction(lock=True) as tx:
             tx.execute(
@@ -218,7 +230,10 @@ class SubscriptionStore:
 
     def claim(self, sub_id: str, worker: str, lease_seconds: float) -> Claimed | None:
         """Take the subscription's lease when it is active, due and not held by another;
-        what to deliver, or None."""
+        what to deliver (its secret opened), or None. A secret still in clear is sealed on
+        the way when the store has a key (one written by a process without it, during an
+        upgrade). `SecretUnreadable` when the secret cannot be opened: the lease is then
+        held, for the caller to postpone and release."""
         at = now()
         with self.db.transaction(lock=True) as tx:
             tx.execute(
@@ -231,9 +246,31 @@ class SubscriptionStore:
                 f"SELECT {COLUMNS}, secret, lease_owner FROM api_subscription WHERE id = %s",
                 (sub_id,),
             )
-        if row is None or row["lease_owner"] != worker:
-            return None
-        return Claimed(Subscription.of(row), row["secret"])
+            if row is None or row["lease_owner"] != worker:
+                return None
+            if self.box is not None and not is_sealed(row["secret"]):
+                _seal(tx, self.box, sub_id, row["secret"])
+        return Claimed(Subscription.of(row), revealed(self.box, sub_id, row["secret"]))
+
+    def seal_clear_secrets(self) -> int:
+        """Seal every secret still stored in clear (those of before a key was configured);
+        how many. Without a key, none.
+
+        `serve` and `deliver` call this when they start, rather than leaving each secret to
+        be sealed when it is next claimed: a paused subscription, or one whose owner may
+        receive nothing, is not claimed for as long as that lasts, and its secret would stay
+        readable in every backup meanwhile. `claim` still seals one it finds in clear, written
+        by a process without the key while this one runs."""
+        if self.box is None:
+            return 0
+        rows = self.db.rows(
+            "SELECT id, secret FROM api_subscription WHERE secret NOT LIKE %s",
+            (SEALED_PREFIX + "%",),
+        )
+        for row in rows:
+            with self.db.transaction(lock=True) as tx:
+                _seal(tx, self.box, row["id"], row["secret"])
+        return len(rows)
 
     def delivered(
         self, sub_id: str, worker: str, delivery: Delivery, lease_seconds: float
@@ -319,6 +356,15 @@ def describe(delivery: Delivery) -> str:
     if delivery.status is not None:
         return f"HTTP {delivery.status}"
     return delivery.error or "no answer"
+
+
+def _seal(tx: Tx, box: SecretBox, sub_id: str, clear: str) -> None:
+    """Replace a clear secret by its sealed form, unless it changed meanwhile (rotated: the
+    new one is sealed already)."""
+    tx.execute(
+        "UPDATE api_subscription SET secret = %s WHERE id = %s AND secret = %s",
+        (box.seal(sub_id, clear), sub_id, clear),
+    )
 
 
 def _find(tx: Tx, owner: str, sub_id: str) -> Subscription | None:

@@ -33,6 +33,7 @@ from lifeledger.auth import Permission, Principal, UserStore
 from lifeledger.database import ViewDatabase
 from lifeledger.feed import reader as feed_reader
 from lifeledger.feed.reader import Reader
+from lifeledger.feed.secret_box import SecretUnreadable, configured_box
 from lifeledger.feed.subscriptions import (
     ACTIVE,
     Claimed,
@@ -61,6 +62,10 @@ SQLITE_POLL_SECONDS = 0.1
 OWNER_UNABLE_SECONDS = 30.0
 """How long a subscription whose owner may not receive it (disabled, no longer a subscriber,
 none of its provinces left) waits before it is looked at again."""
+UNREADABLE_SECRET_SECONDS = 60.0
+"""How long a subscription whose secret cannot be opened (no secrets key, or the wrong one, in
+this process) waits before it is tried again: an operator's mistake, mended without its
+owner; the subscription is not paused, and nothing is sent unsigned meanwhile."""
 MAX_ERROR_CHARS = 300
 
 
@@ -75,9 +80,10 @@ class Deliverer:
     """Delivers every due subscription, `webhook_concurrency` at a time, until `stop()`."""
 
     def __init__(self, settings: Settings, db: ViewDatabase) -> None:
+        """`SecretsKeyError` when a secrets key is configured but cannot be read."""
         self.settings = settings
         self.db = db
-        self.store = SubscriptionStore(db)
+        self.store = SubscriptionStore(db, configured_box(settings.secrets_key_file))
         self.users = UserStore(db, cache_seconds=0)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
@@ -146,7 +152,11 @@ class Deliverer:
     def deliver(self, sub_id: str) -> None:
         """Send the subscription's next events (for `RUN_SECONDS` at most), if it is due and
         no other process holds it."""
-        claimed = self.store.claim(sub_id, self.worker, self.settings.webhook_lease_seconds)
+        try:
+            claimed = self.store.claim(sub_id, self.worker, self.settings.webhook_lease_seconds)
+        except SecretUnreadable as problem:
+            self.cannot_sign(sub_id, problem)
+            return
         if claimed is None:
             return
         try:
@@ -160,6 +170,15 @@ class Deliverer:
                 trust_env=False,  # no proxy from the environment: the checked address only
             ) as client:
                 Run(self, claimed, reader, client).deliver()
+        finally:
+            self.store.release(sub_id, self.worker)
+
+    def cannot_sign(self, sub_id: str, problem: SecretUnreadable) -> None:
+        """Say why a claimed subscription cannot be signed for, send it nothing, and look at
+        it again after `UNREADABLE_SECRET_SECONDS`."""
+        log.error("webhooks: subscription %s not delivered: %s", sub_id, problem)
+        try:
+            self.store.postpone(sub_id, self.worker, UNREADABLE_SECRET_SECONDS)
         finally:
             self.store.release(sub_id, self.worker)
 
@@ -278,6 +297,7 @@ class Run:
 def run_until_stopped(settings: Settings, db: ViewDatabase, say: Callable[[str], None]) -> None:
     """`lifeledger deliver`: deliver in this process until SIGINT or SIGTERM."""
     deliverer = Deliverer(settings, db)
+    say(sealing_note(deliverer.store))
 
     def stop(signum: int, frame: FrameType | None) -> None:
         deliverer.request_stop()
@@ -287,3 +307,15 @@ def run_until_stopped(settings: Settings, db: ViewDatabase, say: Callable[[str],
     say(f"Delivering webhooks as {deliverer.worker} (Ctrl-C to stop).")
     deliverer.run()
     say("Stopped.")
+
+
+def sealing_note(store: SubscriptionStore) -> str:
+    """Seal the secrets still in clear (`SubscriptionStore.seal_clear_secrets`); what a
+    starting process says of the secrets at rest."""
+    if store.box is None:
+        return (
+            "LIFELEDGER_SECRETS_KEY_FILE is not set: webhook signing secrets are stored in "
+            "clear (not for production; see docs/security.md)."
+        )
+    sealed = store.seal_clear_secrets()
+    return f"Webhook signing secrets are encrypted at rest ({sealed} sealed now)."

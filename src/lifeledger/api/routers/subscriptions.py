@@ -62,7 +62,7 @@ def checked_provinces(user: Principal, asked: list[str]) -> list[str]:
 
 
 def _store(context: Context) -> SubscriptionStore:
-    return SubscriptionStore(context.projections.db)
+    return context.subscriptions()
 
 
 def _checked_url(context: Context, url: str) -> str:
