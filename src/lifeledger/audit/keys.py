@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from lifeledger.private_files import PrivateFileError, write_private_file
 
 DIGEST_FIELDS = ("ledger", "tree_size", "root_hash", "time", "key_id")
 
@@ -53,16 +54,10 @@ def init_key(path: Path, force: bool = False) -> str:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
-        descriptor = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise KeyFileError(f"{path} already exists; --force replaces it") from None
-    except OSError as error:
-        raise KeyFileError(f"cannot write {path}: {error.strerror or error}") from None
-    with os.fdopen(descriptor, "wb") as out:
-        os.fchmod(out.fileno(), 0o600)  # a file replaced with --force may have had another mode
-        out.write(pem)
+        write_private_file(path, pem, force)
+    except PrivateFileError as error:
+        raise KeyFileError(str(error)) from None
     return key_id(raw_public(private.public_key()))
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from lifeledger.private_files import PrivateFileError, write_private_file
 
 SEALED_PREFIX = "v1:"
 KEY_BYTES = 32
@@ -92,16 +93,10 @@ def revealed(box: SecretBox | None, sub_id: str, stored: str) -> str:
 def init_secrets_key(path: Path, force: bool = False) -> None:
     """Make a new secrets key in `path` (mode 0600; an existing file only with `force`)."""
     text = base64.b64encode(secrets.token_bytes(KEY_BYTES)) + b"\n"
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
-        descriptor = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise SecretsKeyError(f"{path} already exists; --force replaces it") from None
-    except OSError as error:
-        raise SecretsKeyError(f"cannot write {path}: {error.strerror or error}") from None
-    with os.fdopen(descriptor, "wb") as out:
-        os.fchmod(out.fileno(), 0o600)  # a file replaced with --force may have had another mode
-        out.write(text)
+        write_private_file(path, text, force)
+    except PrivateFileError as error:
+        raise SecretsKeyError(str(error)) from None
 
 
 def load_secret_box(path: str | Path) -> SecretBox:
